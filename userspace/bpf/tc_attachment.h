@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Move-only owner of one TC clsact filter (ingress or egress) on one interface, in the interface's network
+// namespace. It adds a clsact qdisc only if there is none, never touches other filters, and on destruction
+// removes its own filter and — only if it created the qdisc and no other netmon filter on that qdisc remains —
+// the qdisc too.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+
+namespace netmon::bpf {
+
+enum class TcDirection { kIngress, kEgress };
+
+struct TcTarget {
+  std::string ifname;
+  int ifindex = 0;
+  // Network namespace of the interface (an nsfs fd); -1 = the caller's current namespace.
+  int netns_fd = -1;
+};
+
+class TcAttachment {
+ public:
+  TcAttachment() = default;
+  ~TcAttachment() { Reset(); }
+  TcAttachment(TcAttachment&& other) noexcept;
+  TcAttachment& operator=(TcAttachment&& other) noexcept;
+  TcAttachment(const TcAttachment&) = delete;
+  TcAttachment& operator=(const TcAttachment&) = delete;
+
+  // Attaches `prog_fd` as a direct-action filter. `priority` and `handle` identify our filter among others.
+  static absl::StatusOr<TcAttachment> Attach(const TcTarget& target, TcDirection dir, int prog_fd,
+                                             uint32_t priority = 0xC0DE, uint32_t handle = 0xC0DE);
+
+  bool attached() const { return state_ != nullptr; }
+  void Reset();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Removes every TC filter and XDP program whose BPF program name starts with "netmon_" from the interfaces of
+// the current network namespace: leftovers of a crashed run. Returns how many were removed.
+int SweepStaleTcFilters();
+
+}  // namespace netmon::bpf
