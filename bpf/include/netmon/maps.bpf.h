@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Maps shared by the socket layer (bpf/sock) and the packet layer (bpf/tc, bpf/xdp). Each object declares them
+ * by including this header; the loader creates them once (with the first object it loads) and hands the same
+ * fds to the other objects with bpf_map__reuse_fd() before they load, so every program sees one set.
+ * BPF-only: userspace reads the layouts from netmon/abi.h.
+ */
+#ifndef NETMON_MAPS_BPF_H
+#define NETMON_MAPS_BPF_H
+
+#include "netmon/abi.h"
+#include "netmon/filter.bpf.h"
+
+/* socket cookie -> owner. Writers: bpf/sock (process context only); userspace (sockets that predate the
+ * capture). Readers: bpf/sock, bpf/tc, bpf/xdp, userspace join. Deleted by userspace a grace period after
+ * released_ns is set; the LRU only guards against a leak. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NETMON_DEFAULT_OWNERS);
+	__type(key, __u64);
+	__type(value, struct netmon_owner);
+} netmon_owners SEC(".maps");
+
+/* tuple (local/remote, netns) -> socket cookie, for ingress packets that carry no socket. Also holds
+ * wildcard entries for bound sockets: remote address and port zero (and local address zero for a socket bound
+ * to the any-address), looked up after the exact tuple misses, as the kernel's own demux does.
+ * Writers: bpf/sock, bpf/tc egress, userspace (existing sockets). Readers: bpf/tc, bpf/xdp, userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NETMON_DEFAULT_TUPLES);
+	__type(key, struct netmon_tuple);
+	__type(value, struct netmon_tuple_owner);
+} netmon_tuples SEC(".maps");
+
+/* enum netmon_counter -> per-CPU count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NETMON_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} netmon_counters SEC(".maps");
+
+/* The union of live sessions' filters (entries [0, netmon_filter_st[0].count) are in use). Written by
+ * userspace when sessions start and end. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETMON_MAX_FILTERS);
+	__type(key, __u32);
+	__type(value, struct netmon_filter);
+} netmon_filters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct netmon_filter_state);
+} netmon_filter_st SEC(".maps");
+
+static __always_inline void netmon_count(__u32 counter, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&netmon_counters, &counter);
+	if (v)
+		*v += n; /* per-CPU slot: no other writer */
+}
+
+/* Does a flow/socket match any live session? An empty filter set keeps nothing. */
+static __always_inline int netmon_filter_pass(const struct netmon_tuple *t, __u32 tgid)
+{
+	__u32 zero = 0;
+	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &zero);
+	if (!st)
+		return 0;
+	__u32 n = st->count;
+	for (__u32 i = 0; i < NETMON_MAX_FILTERS; i++) {
+		if (i >= n)
+			break;
+		__u32 k = i;
+		struct netmon_filter *f = bpf_map_lookup_elem(&netmon_filters, &k);
+		if (f && netmon_filter_match_one(f, t, tgid))
+			return 1;
+	}
+	return 0;
+}
+
+#endif /* NETMON_MAPS_BPF_H */
