@@ -14,8 +14,8 @@ namespace {
 // message is fine as far as we can tell and decoding just stops there.
 enum class Step { kOk, kCut, kError };
 
-constexpr size_t kMinQuestionSize = 1 + 4;      // root name, qtype, qclass
-constexpr size_t kMinRecordSize = 1 + 10;       // root name, type, class, ttl, rdlength
+constexpr size_t kMinQuestionSize = 1 + 4;  // root name, qtype, qclass
+constexpr size_t kMinRecordSize = 1 + 10;   // root name, type, class, ttl, rdlength
 constexpr uint8_t kPointerMask = 0xc0;
 
 class Decoder {
@@ -26,9 +26,8 @@ class Decoder {
   DecodeResult Run() {
     if (data_.size() < kHeaderSize) {
       if (wire_length_ >= kHeaderSize) {
-        return Fail(DecodeError::kShortHeader, "capture holds " + std::to_string(data_.size()) +
-                                                   " bytes of a " + std::to_string(wire_length_) +
-                                                   "-byte message: header incomplete");
+        return Fail(DecodeError::kShortHeader, "capture holds " + std::to_string(data_.size()) + " bytes of a " +
+                                                   std::to_string(wire_length_) + "-byte message: header incomplete");
       }
       return Fail(DecodeError::kShortHeader,
                   "message is " + std::to_string(wire_length_) + " bytes, a DNS header needs 12");
@@ -155,11 +154,11 @@ class Decoder {
   Step DecodeName(size_t* at, size_t inline_limit, std::string* out) {
     out->clear();
     size_t p = *at;
-    size_t resume = 0;         // where the caller continues, set at the first jump
+    size_t resume = 0;  // where the caller continues, set at the first jump
     bool jumped = false;
     size_t lowest_target = 0;  // every jump must land strictly below the previous one: no position twice
     int jumps = 0;
-    size_t wire_len = 1;       // the root octet
+    size_t wire_len = 1;  // the root octet
     for (;;) {
       if (!jumped && p >= inline_limit) {
         return Error(DecodeError::kBadRdata, "name at offset " + std::to_string(*at) + " overruns its rdata");
@@ -181,8 +180,8 @@ class Decoder {
         if (target >= p) return Error(DecodeError::kForwardPointer, here + " does not point backwards");
         if (jumped && target >= lowest_target) return Error(DecodeError::kPointerLoop, here + " loops");
         if (++jumps > kMaxPointerJumps) {
-          return Error(DecodeError::kPointerLoop, here + ": more than " + std::to_string(kMaxPointerJumps) +
-                                                      " jumps in one name");
+          return Error(DecodeError::kPointerLoop,
+                       here + ": more than " + std::to_string(kMaxPointerJumps) + " jumps in one name");
         }
         if (!jumped) resume = p + 2;
         jumped = true;
@@ -191,8 +190,7 @@ class Decoder {
         continue;
       }
       if (len > kMaxLabelLength) {
-        return Error(DecodeError::kBadLabel, "label length octet 0x" + Hex(len) + " at offset " +
-                                                 std::to_string(p) +
+        return Error(DecodeError::kBadLabel, "label length octet 0x" + Hex(len) + " at offset " + std::to_string(p) +
                                                  ": longer than 63 or a reserved label type");
       }
       if (len == 0) {
@@ -262,8 +260,8 @@ class Decoder {
         if (rr->rclass != kClassIN) return Step::kOk;
         const size_t want = rr->type == kTypeA ? 4 : 16;
         if (rr->rdlength != want) {
-          return Error(DecodeError::kBadRdata, where + " has length " + std::to_string(rr->rdlength) +
-                                                   ", expected " + std::to_string(want));
+          return Error(DecodeError::kBadRdata,
+                       where + " has length " + std::to_string(rr->rdlength) + ", expected " + std::to_string(want));
         }
         std::copy_n(data_.begin() + static_cast<std::ptrdiff_t>(p), want, rr->addr.begin());
         rr->addr_len = static_cast<uint8_t>(want);
@@ -292,8 +290,7 @@ class Decoder {
         rr->kind = rr->type == kTypeMX ? RdataKind::kMx : RdataKind::kName;
         return Step::kOk;
       }
-      default:
-        return Step::kOk;
+      default: return Step::kOk;
     }
   }
 
@@ -305,7 +302,9 @@ class Decoder {
 
 }  // namespace
 
-DecodeResult Decode(std::span<const uint8_t> data) { return Decoder(data, data.size()).Run(); }
+DecodeResult Decode(std::span<const uint8_t> data) {
+  return Decoder(data, data.size()).Run();
+}
 
 DecodeResult Decode(std::span<const uint8_t> captured, size_t wire_length) {
   return Decoder(captured, wire_length).Run();

@@ -46,8 +46,7 @@ size_t DnsTracker::KeyHash::operator()(const QueryKey& k) const {
 DnsTracker::DnsTracker() : DnsTracker(Options{}) {}
 
 DnsTracker::DnsTracker(Options options)
-    : options_(options),
-      table_(0, KeyHash{options.hash_seed != 0 ? options.hash_seed : RandomSeed()}) {
+    : options_(options), table_(0, KeyHash{options.hash_seed != 0 ? options.hash_seed : RandomSeed()}) {
   options_.max_pending = std::max<size_t>(options_.max_pending, 1);
 }
 

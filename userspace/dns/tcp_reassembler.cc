@@ -12,7 +12,9 @@ constexpr size_t kPrefix = 2;
 // A buffer that once held a large message gives its memory back when emptied, so idle streams stay small.
 constexpr size_t kKeepCapacity = 4096;
 
-uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint16_t Be16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 
 }  // namespace
 
