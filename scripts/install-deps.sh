@@ -20,6 +20,8 @@ packages=(
   clang-format clang-tidy
   # test environment and traffic
   iproute2 dnsmasq-base dnsutils tcpdump iperf3 python3 python3-scapy openssl procps
+  # kernel matrix (tests/kernel-matrix): boots Debian 12's 6.1 kernel under qemu with a busybox initramfs
+  qemu-system-x86 busybox-static cpio xz-utils kmod
 )
 
 export DEBIAN_FRONTEND=noninteractive
