@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// Plaintext only on loopback or a unix socket; credential files that cannot be read are named.
+#include "rpc/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include "rpc_test_env.h"
+
+namespace netmon::rpc {
+namespace {
+
+TEST(Credentials, LoopbackAndUnixAddresses) {
+  struct Case {
+    const char* addr;
+    bool local;
+  } cases[] = {
+      {"127.0.0.1:50085", true},       {"127.1.2.3:1", true},
+      {"[::1]:50085", true},           {"localhost:50085", true},
+      {"unix:/run/netmon.sock", true}, {"unix:///tmp/x", true},
+      {"unix-abstract:netmon", true},  {"[::ffff:127.0.0.1]:1", true},
+      {"dns:///localhost:5", true},    {"0.0.0.0:50085", false},
+      {"[::]:50085", false},           {"10.0.0.1:50085", false},
+      {"example.com:443", false},      {"128.0.0.1:1", false},
+      {"[2001:db8::1]:1", false},      {":50085", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(IsLoopbackOrUnix(c.addr), c.local) << c.addr;
+}
+
+TEST(Credentials, PlaintextRefusedOffLoopback) {
+  SecurityConfig none;
+  auto s = MakeServerCredentials(none, "0.0.0.0:50085");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("0.0.0.0:50085"), std::string::npos);
+  EXPECT_TRUE(MakeServerCredentials(none, "127.0.0.1:0").ok());
+  EXPECT_TRUE(MakeServerCredentials(none, "unix:/tmp/netmon-test.sock").ok());
+  EXPECT_EQ(MakeChannelCredentials(none, "10.1.1.1:50085").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(MakeChannelCredentials(none, "localhost:50085").ok());
+}
+
+TEST(Credentials, MissingFilesAreNamed) {
+  SecurityConfig c;
+  c.mode = SecurityConfig::Mode::kMtls;
+  c.tls.cert_file = "/nonexistent/server.pem";
+  c.tls.key_file = "/nonexistent/server-key.pem";
+  c.tls.ca_file = c.tls.client_ca_file = "/nonexistent/ca.pem";
+  auto s = MakeServerCredentials(c, "0.0.0.0:1");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("/nonexistent/server.pem"), std::string::npos) << s.status();
+}
+
+TEST(Credentials, MtlsMaterialLoads) {
+  auto m = LoadTlsMaterial(testing::Mtls("server"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NE(m->cert_chain.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_TRUE(MakeServerCredentials(testing::Mtls("server"), "0.0.0.0:1").ok());
+}
+
+}  // namespace
+}  // namespace netmon::rpc
