@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/config.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "agent/chunker.h"
+#include "common/status.h"
+#include "common/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace netmon::agent {
+namespace {
+
+using nlohmann::json;
+
+absl::Status CheckKeys(const json& j, std::string_view where, std::initializer_list<std::string_view> known) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || it.key() == k;
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          StrCat(where.empty() ? "" : StrCat(where, ": "), "unknown key \"", it.key(), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GetString(const json& j, const char* key, std::string_view where, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_string()) return absl::InvalidArgumentError(StrCat(where, key, ": must be a string"));
+  *out = it->get<std::string>();
+  if (out->empty()) return absl::InvalidArgumentError(StrCat(where, key, ": must not be empty"));
+  return absl::OkStatus();
+}
+
+absl::Status GetInt(const json& j, const char* key, std::string_view where, int64_t min, int64_t max, int64_t* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_number_integer()) return absl::InvalidArgumentError(StrCat(where, key, ": must be an integer"));
+  int64_t v =
+      it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max) ? max + 1 : it->get<int64_t>();
+  if (v < min || v > max) {
+    return absl::InvalidArgumentError(StrCat(where, key, ": ", it->dump(), " is out of range (", min, "..", max, ")"));
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
+absl::Status ParseMonitor(const json& j, MonitorConfig* m) {
+  if (!j.is_object()) return absl::InvalidArgumentError("network_monitor: must be an object");
+  NETMON_RETURN_IF_ERROR(CheckKeys(j, "network_monitor", {"address", "security", "call_timeout_ms"}));
+  NETMON_RETURN_IF_ERROR(GetString(j, "address", "network_monitor.", &m->address));
+  if (auto it = j.find("security"); it != j.end() && !it->is_null()) {
+    NETMON_ASSIGN_OR_RETURN(m->security, rpc::ParseSecurityConfig(*it, "network_monitor.security"));
+  }
+  int64_t timeout = m->call_timeout.count();
+  NETMON_RETURN_IF_ERROR(GetInt(j, "call_timeout_ms", "network_monitor.", 100, 60000, &timeout));
+  m->call_timeout = std::chrono::milliseconds(timeout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string DefaultAgentId() {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') return "netmon-agent";
+  return host.data();
+}
+
+absl::StatusOr<AgentConfig> ParseAgentConfig(const json& j) {
+  if (!j.is_object()) return absl::InvalidArgumentError("the configuration must be a JSON object");
+  NETMON_RETURN_IF_ERROR(CheckKeys(j, "",
+                                   {"listen_addr", "agent_id", "security", "allowed_clients", "network_monitor",
+                                    "max_chunk_bytes", "max_events_per_poll", "poll_timeout_ms", "log_level"}));
+  AgentConfig c;
+  c.agent_id = DefaultAgentId();
+  NETMON_RETURN_IF_ERROR(GetString(j, "listen_addr", "", &c.listen_addr));
+  NETMON_RETURN_IF_ERROR(GetString(j, "agent_id", "", &c.agent_id));
+  if (auto it = j.find("security"); it != j.end() && !it->is_null()) {
+    NETMON_ASSIGN_OR_RETURN(c.security, rpc::ParseSecurityConfig(*it, "security"));
+  }
+  if (auto it = j.find("allowed_clients"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return absl::InvalidArgumentError("allowed_clients: must be a list of strings");
+    for (const json& v : *it) {
+      if (!v.is_string() || v.get<std::string>().empty()) {
+        return absl::InvalidArgumentError("allowed_clients: must be a list of non-empty strings");
+      }
+      c.allowed_clients.push_back(v.get<std::string>());
+    }
+  }
+  if (auto it = j.find("network_monitor"); it != j.end() && !it->is_null()) {
+    NETMON_RETURN_IF_ERROR(ParseMonitor(*it, &c.network_monitor));
+  }
+  int64_t v = static_cast<int64_t>(c.max_chunk_bytes);
+  // Upper bound: a ResultsChunk must stay under gRPC's 4 MiB message limit (design.md §4.2).
+  NETMON_RETURN_IF_ERROR(GetInt(j, "max_chunk_bytes", "", kMinChunkBytes, 3 * 1024 * 1024, &v));
+  c.max_chunk_bytes = static_cast<size_t>(v);
+  v = static_cast<int64_t>(c.max_events_per_poll);
+  NETMON_RETURN_IF_ERROR(GetInt(j, "max_events_per_poll", "", 1, 10'000'000, &v));
+  c.max_events_per_poll = static_cast<size_t>(v);
+  v = c.poll_timeout.count();
+  // The poller gives a poll 30 s; the agent must answer well inside that.
+  NETMON_RETURN_IF_ERROR(GetInt(j, "poll_timeout_ms", "", 100, 20000, &v));
+  c.poll_timeout = std::chrono::milliseconds(v);
+  std::string level;
+  NETMON_RETURN_IF_ERROR(GetString(j, "log_level", "", &level));
+  if (!level.empty() && !log::ParseLevel(level, &c.log_level)) {
+    return absl::InvalidArgumentError(StrCat("log_level: \"", level, "\" is not one of debug, info, warn, error"));
+  }
+  return c;
+}
+
+absl::StatusOr<AgentConfig> ParseAgentConfigText(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::InvalidArgumentError("not valid JSON");
+  return ParseAgentConfig(j);
+}
+
+absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ErrnoError("read config", path, errno != 0 ? errno : ENOENT);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  auto c = ParseAgentConfigText(buf.str());
+  if (!c.ok()) return absl::Status(c.status().code(), StrCat(path, ": ", c.status().message()));
+  return c;
+}
+
+}  // namespace netmon::agent

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// netmon-agent's configuration file (design.md §4.5), JSON:
+//   {
+//     "listen_addr": "0.0.0.0:50051",           // where the poller / netmonctl reach the agent ("unix:/path" ok)
+//     "agent_id": "host-1",                      // default: the host name
+//     "security": {SecurityConfig},              // server side, poller -> agent (design.md §5)
+//     "allowed_clients": ["poller"],             // optional: certificate CN/SAN allowed to call (empty = any)
+//     "network_monitor": {
+//       "address": "127.0.0.1:50085",            // netmon-server ("unix:/path" ok)
+//       "security": {SecurityConfig},            // client side, agent -> netmon-server
+//       "call_timeout_ms": 5000                  // StartCapture / GetStatus / ListCaptures deadline
+//     },
+//     "max_chunk_bytes": 1000000,                // JSON document per ResultsChunk (ServiceRadar: under ~1 MiB)
+//     "max_events_per_poll": 250000,             // one poll delivers at most this many events (has_more)
+//     "poll_timeout_ms": 10000,                  // a poll reads from netmon-server at most this long
+//     "log_level": "info"
+//   }
+// Unknown keys are errors that name the key, so a typo cannot pass silently.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/log.h"
+#include "nlohmann/json_fwd.hpp"
+#include "rpc/security_config.h"
+
+namespace netmon::agent {
+
+struct MonitorConfig {
+  std::string address = "127.0.0.1:50085";
+  rpc::SecurityConfig security;
+  std::chrono::milliseconds call_timeout{5000};
+};
+
+struct AgentConfig {
+  std::string listen_addr = "0.0.0.0:50051";
+  std::string agent_id;
+  rpc::SecurityConfig security;
+  std::vector<std::string> allowed_clients;
+  MonitorConfig network_monitor;
+  size_t max_chunk_bytes = 1'000'000;
+  size_t max_events_per_poll = 250'000;
+  std::chrono::milliseconds poll_timeout{10000};
+  log::Level log_level = log::Level::kInfo;
+};
+
+// The host name (agent_id's default); "netmon-agent" if it cannot be read.
+std::string DefaultAgentId();
+
+absl::StatusOr<AgentConfig> ParseAgentConfig(const nlohmann::json& j);
+absl::StatusOr<AgentConfig> ParseAgentConfigText(std::string_view text);
+// Reads and parses FILE; errors start with the file name.
+absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path);
+
+}  // namespace netmon::agent
