@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/kernel_backend.h"
+
+#include "bpf/mounts.h"
+#include "common/log.h"
+#include "common/netns.h"
+#include "common/status.h"
+#include "common/str_cat.h"
+
+namespace netmon::server {
+namespace {
+
+// Loss and bail-out counters a capture reports (the others count normal traffic).
+struct NamedCounter {
+  int index;
+  const char* name;
+};
+constexpr NamedCounter kLossCounters[] = {
+    {NETMON_CTR_PARSE_L2, "kernel.parse_l2"},
+    {NETMON_CTR_PARSE_L3, "kernel.parse_l3"},
+    {NETMON_CTR_PARSE_L4, "kernel.parse_l4"},
+    {NETMON_CTR_IPV6_EXT_LIMIT, "kernel.ipv6_ext_limit"},
+    {NETMON_CTR_FLOW_UPDATE_FAIL, "kernel.flow_update_fail"},
+    {NETMON_CTR_DNS_MALFORMED, "kernel.dns_malformed"},
+    {NETMON_CTR_DNS_TRUNCATED, "kernel.dns_truncated"},
+    {NETMON_CTR_DNS_RINGBUF_FULL, "kernel.dns_ringbuf_full"},
+    {NETMON_CTR_SOCK_RINGBUF_FULL, "kernel.sock_ringbuf_full"},
+    {NETMON_CTR_OWNER_UPDATE_FAIL, "kernel.owner_update_fail"},
+    {NETMON_CTR_TUPLE_UPDATE_FAIL, "kernel.tuple_update_fail"},
+    {NETMON_CTR_SOFTIRQ_NO_OWNER, "kernel.softirq_no_owner"},
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KernelBackend>> KernelBackend::Create(const ServerConfig& config) {
+  bpf::SharedMapSizes sizes;
+  sizes.owners = config.owner_map_entries;
+  sizes.tuples = config.tuple_map_entries;
+  NETMON_ASSIGN_OR_RETURN(bpf::SharedMaps maps, bpf::SharedMaps::Create(sizes));
+  std::unique_ptr<KernelBackend> b(new KernelBackend(std::move(maps)));  // private constructor
+
+  sock::SocketLayerConfig sc;
+  sc.cgroup_path = config.cgroup_path;
+  if (sc.cgroup_path.empty()) {
+    NETMON_ASSIGN_OR_RETURN(sc.cgroup_path, bpf::FindCgroup2Mount());
+  }
+  sc.ringbuf_bytes = config.sock_ringbuf_bytes;
+  sc.release_grace_ns = static_cast<uint64_t>(config.release_grace_ms) * 1'000'000;
+  NETMON_ASSIGN_OR_RETURN(b->sock_, sock::SocketLayer::Create(b->maps_, sc));
+
+  flow::PacketLayerConfig pc;
+  pc.flow_entries = config.flow_map_entries;
+  pc.ringbuf_bytes = config.dns_ringbuf_bytes;
+  pc.dns_ports = config.dns_ports;
+  NETMON_ASSIGN_OR_RETURN(b->packets_, flow::PacketLayer::Create(b->maps_, pc));
+
+  for (const InterfaceConfig& ic : config.interfaces) {
+    flow::InterfaceSpec spec;
+    spec.name = ic.name;
+    spec.xdp_ingress = ic.xdp_ingress;
+    if (!ic.netns.empty()) {
+      NETMON_ASSIGN_OR_RETURN(UniqueFd fd, OpenNetns(ic.netns));
+      spec.netns_fd = fd.get();
+      b->netns_fds_.push_back(std::move(fd));
+    }
+    b->interfaces_.push_back(std::move(spec));
+  }
+  return b;
+}
+
+KernelBackend::~KernelBackend() {
+  Detach();
+}
+
+absl::Status KernelBackend::Attach() {
+  NETMON_RETURN_IF_ERROR(sock_->Attach());
+  if (!interfaces_.empty()) {
+    if (absl::Status s = packets_->Attach(interfaces_); !s.ok()) {
+      sock_->Detach();
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void KernelBackend::Detach() {
+  if (packets_) packets_->Detach();
+  if (sock_) sock_->Detach();
+}
+
+bool KernelBackend::attached() const {
+  return sock_ && sock_->attached();
+}
+
+absl::Status KernelBackend::SeedExistingSockets() {
+  return sock_->SeedExistingSockets();
+}
+
+absl::Status KernelBackend::SetFilters(const std::vector<netmon_filter>& filters) {
+  return maps_.SetFilters(filters);
+}
+
+int KernelBackend::PollSockEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) {
+  return sock_->PollEvents(timeout_ms, cb);
+}
+
+int KernelBackend::PollDnsEvents(const std::function<void(const netmon_dns_event&)>& cb) {
+  return packets_->PollDns(0, cb);
+}
+
+absl::Status KernelBackend::ReadFlows(std::vector<flow::FlowSample>* out) {
+  if (!packets_->attached()) return absl::OkStatus();
+  return packets_->ReadFlows(out);
+}
+
+void KernelBackend::SweepReleased(uint64_t now_monotonic_ns) {
+  sock_->SweepReleased(now_monotonic_ns);
+}
+
+join::OwnerSource KernelBackend::Owners() {
+  const bpf::SharedMaps* maps = &maps_;
+  return join::OwnerSource{[maps](uint64_t cookie) { return maps->LookupOwner(cookie); },
+                           [maps](const netmon_tuple& t) -> std::optional<uint64_t> {
+                             auto v = maps->LookupTuple(t);
+                             if (!v) return std::nullopt;
+                             return v->cookie;
+                           }};
+}
+
+std::vector<bpf::HookInfo> KernelBackend::Hooks() const {
+  std::vector<bpf::HookInfo> out = sock_->Hooks();
+  std::vector<bpf::HookInfo> p = packets_->Hooks();
+  out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+std::map<std::string, uint64_t> KernelBackend::Counters() {
+  std::map<std::string, uint64_t> out;
+  auto c = maps_.ReadCounters();
+  if (!c.ok()) return out;
+  for (const NamedCounter& n : kLossCounters) out[n.name] = (*c)[static_cast<size_t>(n.index)];
+  return out;
+}
+
+}  // namespace netmon::server

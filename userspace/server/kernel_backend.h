@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CaptureBackend of a real host: the shared maps, the socket layer (userspace/sock) and the packet layer
+// (userspace/flow) on the configured interfaces. Programs are loaded once at start-up (so a kernel that cannot
+// run them fails the start, not the first capture) and attached only while captures run.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bpf/shared_maps.h"
+#include "common/unique_fd.h"
+#include "flow/packet_layer.h"
+#include "server/capture_backend.h"
+#include "server/config.h"
+#include "sock/socket_layer.h"
+
+namespace netmon::server {
+
+class KernelBackend final : public CaptureBackend {
+ public:
+  static absl::StatusOr<std::unique_ptr<KernelBackend>> Create(const ServerConfig& config);
+  ~KernelBackend() override;
+
+  absl::Status Attach() override;
+  void Detach() override;
+  bool attached() const override;
+  absl::Status SeedExistingSockets() override;
+  absl::Status SetFilters(const std::vector<netmon_filter>& filters) override;
+  int PollSockEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) override;
+  int PollDnsEvents(const std::function<void(const netmon_dns_event&)>& cb) override;
+  absl::Status ReadFlows(std::vector<flow::FlowSample>* out) override;
+  void SweepReleased(uint64_t now_monotonic_ns) override;
+  join::OwnerSource Owners() override;
+  std::vector<bpf::HookInfo> Hooks() const override;
+  std::map<std::string, uint64_t> Counters() override;
+
+ private:
+  explicit KernelBackend(bpf::SharedMaps maps) : maps_(std::move(maps)) {}
+
+  bpf::SharedMaps maps_;
+  std::unique_ptr<sock::SocketLayer> sock_;
+  std::unique_ptr<flow::PacketLayer> packets_;
+  std::vector<UniqueFd> netns_fds_;  // keep the interfaces' namespaces open while we may attach there
+  std::vector<flow::InterfaceSpec> interfaces_;
+};
+
+}  // namespace netmon::server

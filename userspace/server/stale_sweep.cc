@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/stale_sweep.h"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "bpf/tc_attachment.h"
+#include "common/log.h"
+#include "common/netns.h"
+#include "common/status.h"
+
+namespace netmon::server {
+namespace {
+
+bool IsNetmonProg(int prog_fd) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) return false;
+  return std::strncmp(info.name, "netmon_", 7) == 0;
+}
+
+int SweepCgroup(const std::string& root) {
+  UniqueFd cg(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cg.valid()) return 0;
+  static constexpr bpf_attach_type kTypes[] = {
+      BPF_CGROUP_INET_INGRESS,      BPF_CGROUP_INET_EGRESS,       BPF_CGROUP_INET_SOCK_CREATE,
+      BPF_CGROUP_INET_SOCK_RELEASE, BPF_CGROUP_SOCK_OPS,          BPF_CGROUP_INET4_BIND,
+      BPF_CGROUP_INET6_BIND,        BPF_CGROUP_INET4_CONNECT,     BPF_CGROUP_INET6_CONNECT,
+      BPF_CGROUP_INET4_POST_BIND,   BPF_CGROUP_INET6_POST_BIND,   BPF_CGROUP_UDP4_SENDMSG,
+      BPF_CGROUP_UDP6_SENDMSG,      BPF_CGROUP_UDP4_RECVMSG,      BPF_CGROUP_UDP6_RECVMSG,
+      BPF_CGROUP_INET4_GETPEERNAME, BPF_CGROUP_INET6_GETPEERNAME, BPF_CGROUP_INET4_GETSOCKNAME,
+      BPF_CGROUP_INET6_GETSOCKNAME, BPF_CGROUP_SETSOCKOPT,        BPF_CGROUP_GETSOCKOPT,
+  };
+  int removed = 0;
+  for (bpf_attach_type type : kTypes) {
+    uint32_t ids[64];
+    uint32_t count = 64;
+    uint32_t flags = 0;
+    if (bpf_prog_query(cg.get(), type, 0, &flags, ids, &count) != 0) continue;
+    for (uint32_t i = 0; i < count; ++i) {
+      UniqueFd prog(bpf_prog_get_fd_by_id(ids[i]));
+      if (!prog.valid() || !IsNetmonProg(prog.get())) continue;
+      // Fails for bpf_link attachments (EINVAL/EPERM): those are held by a live process, not leftovers.
+      if (bpf_prog_detach2(prog.get(), cg.get(), type) == 0) ++removed;
+    }
+  }
+  return removed;
+}
+
+int SweepPins(const std::string& bpffs) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(bpffs, ec)) {
+    if (entry.path().filename().string().rfind("netmon_", 0) != 0) continue;
+    removed += static_cast<int>(std::filesystem::remove_all(entry.path(), ec));
+  }
+  return removed;
+}
+
+}  // namespace
+
+absl::StatusOr<InstanceLock> InstanceLock::Acquire(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return ErrnoError("open lock file", path, errno);
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return absl::UnavailableError("another netmon-server is running on this host");
+    return ErrnoError("lock", path, errno);
+  }
+  return InstanceLock(std::move(fd));
+}
+
+SweepReport SweepStale(const std::string& cgroup_root, const std::string& bpffs,
+                       const std::vector<std::string>& netns_paths) {
+  SweepReport r;
+  r.tc_xdp = bpf::SweepStaleTcFilters();
+  for (const std::string& path : netns_paths) {
+    auto fd = OpenNetns(path);
+    if (!fd.ok()) {
+      NETMON_LOG(kWarn, "sweep", "cannot open ", path, ": ", fd.status().message());
+      continue;
+    }
+    NetnsGuard guard(fd->get());
+    if (!guard.ok()) {
+      NETMON_LOG(kWarn, "sweep", "cannot enter ", path, ": ", guard.status().message());
+      continue;
+    }
+    r.tc_xdp += bpf::SweepStaleTcFilters();
+  }
+  if (!cgroup_root.empty()) r.cgroup = SweepCgroup(cgroup_root);
+  if (!bpffs.empty()) r.pins = SweepPins(bpffs);
+  return r;
+}
+
+}  // namespace netmon::server
