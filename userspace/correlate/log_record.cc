@@ -241,7 +241,9 @@ void ScanWords(std::string_view s, TokenSink* sink) {
         sink->Add(TokenKind::kPid, std::to_string(std::stoull(std::string(s.substr(p, q - p)))));
       }
     }
-    if (word.size() >= 2 && !AllDigits(word)) sink->Add(TokenKind::kName, std::string(word));
+    // A process name has a letter in it; "10.0.0.5" and "2001" would only spend the name budget.
+    if (word.size() >= 2 && std::any_of(word.begin(), word.end(), IsAlpha))
+      sink->Add(TokenKind::kName, std::string(word));
   }
 }
 

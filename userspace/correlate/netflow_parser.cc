@@ -486,7 +486,11 @@ size_t NetflowParser::DecodeRecord(const Context& ctx, const Template& tmpl, con
   bool have_first_sw = false, have_last_sw = false;
   uint32_t first_sw = 0, last_sw = 0;
   size_t off = 0;
+  size_t index = 0;
   for (const TemplateField& f : tmpl.fields) {
+    // v9 scope fields hold scope types (1 System, 2 Interface, ...), not information elements; IPFIX scopes are
+    // elements (a selectorId scope says which sampler the options describe).
+    const bool v9_scope = tmpl.options && ctx.version == 9 && index++ < tmpl.scope_count;
     size_t flen = f.length;
     if (flen == kVariableLength) {
       // RFC 7011 §7: one length byte, or 255 followed by a two-byte length.
@@ -502,7 +506,7 @@ size_t NetflowParser::DecodeRecord(const Context& ctx, const Template& tmpl, con
     const uint8_t* v = p + off;
     off += flen;
     if (tmpl.options) {
-      if (f.enterprise == 0) sf.Apply(f.id, v, flen);
+      if (f.enterprise == 0 && !v9_scope) sf.Apply(f.id, v, flen);
       continue;
     }
     uint64_t x = 0;

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// The event publisher while no NATS server answers: nothing blocks, the bounded buffer refuses what does not fit
+// and counts it. (With a real server: tests/correlate.)
+#include <gtest/gtest.h>
+
+#include "correlate/event_publisher.h"
+
+namespace netmon::correlate {
+namespace {
+
+TEST(EventPublisher, BuffersWhileNatsIsAwayAndCountsWhatDoesNotFit) {
+  EventPublisherOptions o;
+  // A loopback port nothing listens on (port 1 needs no listener to refuse).
+  o.nats.urls = {"nats://127.0.0.1:1"};
+  o.nats.connect_timeout_ms = 200;
+  o.max_buffer_events = 3;
+  o.retry_backoff_ms = 50;
+  auto pub = EventPublisher::Start(o);
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  Event ev;
+  ev.timestamp_ns = 1;
+  ev.event_type = "DATA";
+  ev.agent_id = "a";
+  ev.session_id = "s";
+  for (uint64_t i = 1; i <= 5; ++i) {
+    ev.sequence = i;
+    EXPECT_EQ((*pub)->PublishEvent(ev), i <= 3) << i;
+  }
+  auto c = (*pub)->counters();
+  EXPECT_EQ(c.enqueued, 3u);
+  EXPECT_EQ(c.dropped_buffer_full, 2u);
+  EXPECT_EQ(c.buffered, 3u);
+  EXPECT_EQ(c.published, 0u);
+  EXPECT_FALSE(c.connected);
+  EXPECT_FALSE((*pub)->Flush(100).ok());  // nothing can be acknowledged
+  pub->reset();                           // stops promptly even though NATS never came
+}
+
+TEST(EventPublisher, RefusesBadOptions) {
+  EventPublisherOptions o;
+  o.nats.urls.clear();
+  EXPECT_FALSE(EventPublisher::Start(o).ok());
+}
+
+}  // namespace
+}  // namespace netmon::correlate
