@@ -22,6 +22,8 @@ packages=(
   iproute2 dnsmasq-base dnsutils tcpdump iperf3 python3 python3-scapy openssl procps
   # kernel matrix (tests/kernel-matrix): boots Debian 12's 6.1 kernel under qemu with a busybox initramfs
   qemu-system-x86 busybox-static cpio xz-utils kmod
+  # netmon-correlate: NATS C client, and a JetStream server for its tests
+  libnats-dev nats-server
 )
 
 export DEBIAN_FRONTEND=noninteractive
