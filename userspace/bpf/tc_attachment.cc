@@ -50,6 +50,9 @@ struct TcAttachment::State {
   uint32_t handle = kOurHandle;
 };
 
+TcAttachment::TcAttachment() = default;
+TcAttachment::~TcAttachment() { Reset(); }
+
 TcAttachment::TcAttachment(TcAttachment&& other) noexcept : state_(std::move(other.state_)) {}
 
 TcAttachment& TcAttachment::operator=(TcAttachment&& other) noexcept {

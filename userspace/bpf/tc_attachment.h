@@ -26,8 +26,9 @@ struct TcTarget {
 
 class TcAttachment {
  public:
-  TcAttachment() = default;
-  ~TcAttachment() { Reset(); }
+  // Out of line: State is complete only in the .cc, and unique_ptr<State> needs it wherever these are emitted.
+  TcAttachment();
+  ~TcAttachment();
   TcAttachment(TcAttachment&& other) noexcept;
   TcAttachment& operator=(TcAttachment&& other) noexcept;
   TcAttachment(const TcAttachment&) = delete;

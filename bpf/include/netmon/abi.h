@@ -237,4 +237,40 @@ struct netmon_dns_event {
 	__u8 payload[NETMON_DNS_MAX_PAYLOAD]; /* the message from its header on */
 };
 
+/* ---- packet layer (bpf/tc, bpf/xdp) ------------------------------------------------------------------------ */
+
+#define NETMON_MAX_IFACES 256	    /* netmon_ifaces entries: interfaces one PacketLayer attaches to */
+#define NETMON_IPV6_MAX_EXT 8	    /* IPv6 extension headers walked before NETMON_CTR_IPV6_EXT_LIMIT */
+#define NETMON_XDP_RUN_PRIO 10	    /* libxdp dispatcher order: observers run before programs that may drop */
+
+/* netmon_iface.flags */
+enum netmon_iface_flags {
+	NETMON_IFACE_F_L3 = 1 << 0, /* no link-layer header: packets start at the IP header (tun, wireguard) */
+};
+
+/*
+ * Load-time configuration of the packet programs: one `const volatile` rodata struct (netmon_pkt_cfg), set by
+ * userspace between open and load, so the verifier prunes what is switched off.
+ */
+struct netmon_packet_config {
+	__u16 dns_ports[NETMON_MAX_DNS_PORTS]; /* host order; 0 = unused slot; all zero = no DNS parsing */
+	__u32 flags;			       /* reserved, 0 */
+	__u32 pad;
+}; /* 16 bytes */
+
+/*
+ * How the packet layer fills netmon_dns_event:
+ * - UDP: payload is the datagram payload (the DNS message); msg_len is the UDP length minus 8; cap_len is
+ *   min(msg_len, bytes present, NETMON_DNS_MAX_PAYLOAD). A first IP fragment carries the start of a message.
+ * - TCP (is_tcp = 1): payload is the TCP segment payload verbatim, length prefix included where the segment
+ *   starts a message, so userspace can reassemble messages that span segments (userspace/dns/tcp_reassembler.h).
+ *   msg_len is the 2-byte length prefix when the segment starts with one followed by a plausible header, and
+ *   the header fields (id, flags, qdcount, qtype, qname) come from the message after the prefix; otherwise the
+ *   segment continues an earlier message and msg_len and the header fields are 0. cap_len is
+ *   min(segment payload, NETMON_DNS_MAX_PAYLOAD). No TCP sequence number is carried: records arrive in the
+ *   order the program saw the segments.
+ * - qname is dotted, without the trailing dot, raw label bytes (not escaped); name_len 0 and qtype 0 when the
+ *   first question could not be read within cap_len (compression pointer, label > 63, name > 255 bytes).
+ */
+
 #endif /* NETMON_ABI_H */

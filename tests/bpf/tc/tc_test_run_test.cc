@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+// bpf/tc under BPF_PROG_TEST_RUN: every fixture through netmon_tc_ingress and netmon_tc_egress, every prefix of
+// two DNS packets, the kernel filter, and attribution through the tuple map. Needs root (loads programs).
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "../fixtures/packet_cases.h"
+#include "../fixtures/packet_harness.h"
+
+namespace netmon::testing {
+namespace {
+
+class TcTestRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h_ = Harness::Create();
+    ASSERT_NE(h_, nullptr);
+  }
+  void RunBothWays(const std::vector<Case>& cases) {
+    for (const Case& c : cases) {
+      ExpectCase(c, NETMON_DIR_INGRESS, h_->RunFresh(h_->layer().prog_fd_tc_ingress(), *c.pkt), h_->netns(), kTcActOk);
+      ExpectCase(c, NETMON_DIR_EGRESS, h_->RunFresh(h_->layer().prog_fd_tc_egress(), *c.pkt), h_->netns(), kTcActOk,
+                 /*has_socket=*/true, h_->shared().tuples_fd());
+    }
+  }
+  std::unique_ptr<Harness> h_;
+};
+
+TEST_F(TcTestRun, Table) {
+  RunBothWays(PacketCases());
+}
+
+TEST_F(TcTestRun, UdpDnsCutAtEveryByte) {
+  CutCases cuts;
+  BuildUdpDnsCuts(&cuts);
+  RunBothWays(cuts.cases);
+}
+
+TEST_F(TcTestRun, TcpDnsCutAtEveryByte) {
+  CutCases cuts;
+  BuildTcpDnsCuts(&cuts);
+  RunBothWays(cuts.cases);
+}
+
+TEST_F(TcTestRun, RepeatedPacketsAddUp) {
+  // test-run's repeat runs the program N times on one CPU: the flow must hold N packets and N times the bytes.
+  const fixtures::Packet& p = fixtures::kV4TcpData;
+  h_->ClearFlows();
+  DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.data, .data_size_in = static_cast<uint32_t>(p.len),
+                      .repeat = 1000);
+  ASSERT_EQ(bpf_prog_test_run_opts(h_->layer().prog_fd_tc_egress(), &opts), 0);
+  std::vector<flow::FlowSample> flows;
+  ASSERT_TRUE(h_->layer().ReadFlows(&flows).ok());
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].packets[NETMON_DIR_EGRESS], 1000u);
+  EXPECT_EQ(flows[0].bytes[NETMON_DIR_EGRESS], 140u * 1000);
+  // Deltas: nothing new since the last read.
+  flows.clear();
+  ASSERT_TRUE(h_->layer().ReadFlows(&flows).ok());
+  EXPECT_TRUE(flows.empty());
+}
+
+TEST_F(TcTestRun, EmptyFilterSetCountsNothing) {
+  h_->SetFilters({});
+  for (const fixtures::Packet* p : {&fixtures::kV4TcpSyn, &fixtures::kDnsQueryA, &fixtures::kArp}) {
+    Observed o = h_->Run(h_->layer().prog_fd_tc_ingress(), *p);
+    SCOPED_TRACE(p->name);
+    EXPECT_EQ(o.retval, kTcActOk);
+    EXPECT_TRUE(o.flows.empty());
+    EXPECT_TRUE(o.dns.empty());
+    bpf::Counters want{};
+    want[NETMON_CTR_PACKETS] = 1;
+    want[NETMON_CTR_PACKETS_FILTERED] = 1;
+    EXPECT_EQ(o.counters, want);
+  }
+}
+
+TEST_F(TcTestRun, PortFilterKeepsOnlyMatchingFlows) {
+  netmon_filter f{};
+  f.flags = NETMON_FILTER_PORT;
+  f.port = 53;
+  h_->SetFilters({f});
+  // DNS (port 53) is counted, and its record emitted.
+  Observed dns = h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kDnsQueryA);
+  EXPECT_EQ(dns.flows.size(), 1u);
+  EXPECT_EQ(dns.dns.size(), 1u);
+  EXPECT_EQ(dns.counters[NETMON_CTR_PACKETS_FILTERED], 0u);
+  // Port 80 is not: filtered after parsing, nothing counted.
+  Observed web = h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV4TcpSyn);
+  EXPECT_EQ(web.retval, kTcActOk);
+  EXPECT_TRUE(web.flows.empty());
+  EXPECT_EQ(web.counters[NETMON_CTR_PACKETS_FILTERED], 1u);
+  EXPECT_EQ(web.counters[NETMON_CTR_UNATTRIB_PACKETS], 0u);
+  // Port matches local or remote: the response direction (53 is the source) matches as well.
+  Observed resp = h_->Run(h_->layer().prog_fd_tc_ingress(), fixtures::kDnsRespA);
+  EXPECT_EQ(resp.flows.size(), 1u);
+  EXPECT_EQ(resp.dns.size(), 1u);
+}
+
+TEST_F(TcTestRun, AddressFilterMatchesEitherSide) {
+  netmon_filter f{};
+  f.flags = NETMON_FILTER_DST;
+  f.dst_prefix = 128;
+  auto a = Addr(S6);
+  std::memcpy(f.dst_addr, a.data(), 16);
+  h_->SetFilters({f});
+  EXPECT_EQ(h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV6TcpSyn).flows.size(), 1u);
+  EXPECT_EQ(h_->Run(h_->layer().prog_fd_tc_ingress(), fixtures::kV6TcpSyn).flows.size(), 1u);
+  EXPECT_TRUE(h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV4TcpSyn).flows.empty());
+  // A /120 over the mapped address space: 10.0.0.0/24.
+  f.dst_prefix = 120;
+  a = Addr("10.0.0.0");
+  std::memcpy(f.dst_addr, a.data(), 16);
+  h_->SetFilters({f});
+  EXPECT_EQ(h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV4TcpSyn).flows.size(), 1u);
+  EXPECT_TRUE(h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV6TcpSyn).flows.empty());
+}
+
+// Ingress packets carry no socket: the cookie comes from netmon_tuples, exact key first, then the wildcard keys
+// the socket layer writes for bound sockets. The owner's tgid then feeds the PID filter.
+TEST_F(TcTestRun, IngressAttributionThroughTupleMap) {
+  const fixtures::Packet& p = fixtures::kDnsRespA;  // 10.0.0.2:53 -> 10.0.0.1:53001
+  const FlowExpect fe{S4, C4, 53, 53001, kUdp};
+  const netmon_tuple exact = Orient(fe, NETMON_DIR_INGRESS, h_->netns());
+  netmon_tuple bound = exact;  // remote side zero: a socket bound to 10.0.0.1:53001
+  std::memset(bound.remote_addr, 0, 16);
+  bound.remote_port = 0;
+  netmon_tuple any = bound;  // local address zero too: bound to the any-address
+  std::memset(any.local_addr, 0, 16);
+
+  netmon_owner owner{};
+  owner.tgid = 4242;
+  ASSERT_TRUE(h_->shared().PutOwner(77, owner).ok());
+
+  struct Step {
+    const char* what;
+    const netmon_tuple* key;
+    uint64_t cookie;
+  };
+  for (const Step& step : {Step{"bound to any", &any, 79}, Step{"bound", &bound, 78}, Step{"exact", &exact, 77}}) {
+    SCOPED_TRACE(step.what);
+    ASSERT_TRUE(h_->shared().PutTuple(*step.key, netmon_tuple_owner{step.cookie, 1}).ok());
+    Observed o = h_->Run(h_->layer().prog_fd_tc_ingress(), p);
+    ASSERT_EQ(o.flows.size(), 1u);
+    EXPECT_EQ(o.flows[0].cookie, step.cookie);
+    EXPECT_EQ(o.counters[NETMON_CTR_UNATTRIB_PACKETS], 0u);
+    EXPECT_EQ(o.counters[NETMON_CTR_UNATTRIB_BYTES], 0u);
+    ASSERT_EQ(o.dns.size(), 1u);
+    EXPECT_EQ(o.dns[0].cookie, step.cookie);
+  }
+
+  // PID filter: the exact tuple's cookie 77 is owned by 4242.
+  netmon_filter pid{};
+  pid.flags = NETMON_FILTER_PID;
+  pid.tgid = 4242;
+  h_->SetFilters({pid});
+  EXPECT_EQ(h_->Run(h_->layer().prog_fd_tc_ingress(), p).flows.size(), 1u);
+  pid.tgid = 4243;
+  h_->SetFilters({pid});
+  Observed other = h_->Run(h_->layer().prog_fd_tc_ingress(), p);
+  EXPECT_TRUE(other.flows.empty());
+  EXPECT_TRUE(other.dns.empty()) << "DNS is subject to the same filter";
+  EXPECT_EQ(other.counters[NETMON_CTR_PACKETS_FILTERED], 1u);
+  // Unattributed traffic never matches a PID filter.
+  Observed unowned = h_->Run(h_->layer().prog_fd_tc_ingress(), fixtures::kV4Udp);
+  EXPECT_TRUE(unowned.flows.empty());
+}
+
+TEST_F(TcTestRun, InterfaceNotInMapKeysNetnsZero) {
+  uint32_t key = kLoopbackIfindex;
+  ASSERT_EQ(bpf_map_delete_elem(h_->layer().ifaces_map_fd(), &key), 0);
+  Observed o = h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV4Udp);
+  ASSERT_EQ(o.flows.size(), 1u);
+  EXPECT_EQ(o.flows[0].tuple.netns, 0u);
+}
+
+TEST(TcTestRunConfig, DnsPortsAreConfigurable) {
+  flow::PacketLayerConfig cfg;
+  cfg.dns_ports = {5353};
+  auto h = Harness::Create(cfg);
+  ASSERT_NE(h, nullptr);
+  Observed mdns = h->Run(h->layer().prog_fd_tc_egress(), fixtures::kDnsMdns5353);
+  ASSERT_EQ(mdns.dns.size(), 1u);
+  EXPECT_EQ(std::string(mdns.dns[0].qname), "printer.local");
+  EXPECT_TRUE(h->Run(h->layer().prog_fd_tc_egress(), fixtures::kDnsQueryA).dns.empty());
+
+  cfg.dns_ports = {};
+  auto off = Harness::Create(cfg);
+  ASSERT_NE(off, nullptr);
+  Observed none = off->Run(off->layer().prog_fd_tc_egress(), fixtures::kDnsQueryA);
+  EXPECT_EQ(none.flows.size(), 1u);
+  EXPECT_TRUE(none.dns.empty());
+}
+
+TEST(TcTestRunConfig, BadConfigIsRefused) {
+  auto shared = bpf::SharedMaps::Create();
+  ASSERT_TRUE(shared.ok());
+  flow::PacketLayerConfig cfg;
+  cfg.ringbuf_bytes = 12345;
+  EXPECT_EQ(flow::PacketLayer::Create(*shared, cfg).status().code(), absl::StatusCode::kInvalidArgument);
+  cfg = {};
+  cfg.dns_ports = {53, 5353, 853, 5355, 54};
+  EXPECT_EQ(flow::PacketLayer::Create(*shared, cfg).status().code(), absl::StatusCode::kInvalidArgument);
+  cfg = {};
+  cfg.flow_entries = 0;
+  EXPECT_EQ(flow::PacketLayer::Create(*shared, cfg).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace netmon::testing
