@@ -2,6 +2,7 @@
 // netmon-agent --config FILE [--log-level LEVEL]: ServiceRadar's AgentService for network captures, in front of
 // netmon-server (design.md §2, §4.5). Stops cleanly on SIGINT/SIGTERM.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -119,6 +120,11 @@ int Run(int argc, char** argv) {
   }
   NETMON_LOG(kInfo, "agent", "agent \"", config->agent_id, "\" listening on ", where, " (",
              config->security.mtls() ? "mTLS" : "plaintext", "), netmon-server at ", config->network_monitor.address);
+
+  // One JSON line on stdout when ready (as netmon-server does), so scripts and tests learn an ephemeral port.
+  std::printf("{\"listening\": \"%s\", \"port\": %d, \"pid\": %d}\n", config->listen_addr.c_str(),
+              (*server)->port(), static_cast<int>(getpid()));
+  std::fflush(stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
