@@ -39,3 +39,10 @@ static_assert(offsetof(struct netmon_dns_event, msg_len) == 74);
 static_assert(offsetof(struct netmon_dns_event, payload) == 336);
 static_assert(NETMON_DNS_MAX_PAYLOAD == 512, "bpf/include/netmon/dns.bpf.h masks payload offsets with 511");
 static_assert(NETMON_DNS_MAX_NAME == 256, "bpf/include/netmon/dns.bpf.h masks qname offsets with 255");
+
+// socket layer
+static_assert(sizeof(struct netmon_sock_state) == 80);
+static_assert(offsetof(struct netmon_sock_state, tuple) == 32);
+static_assert(offsetof(struct netmon_sock_state, role) == 76);
+static_assert(offsetof(struct netmon_sock_state, flags) == 77);
+static_assert(NETMON_SCTR_MAX <= 64, "socket counter array sized for 64 entries at most");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one ABI between netmon's BPF programs and userspace: every map key, map value, ring-buffer record and
- * counter index. Included by bpf/{tc,xdp,sock}/*.bpf.c and by userspace; userspace static_asserts every size
+ * counter index. Included by every bpf/{tc,xdp,sock} program and by userspace; userspace static_asserts every size
  * and offset in userspace/bpf/abi_check.h. Fixed-width types only, explicit padding, no bitfields.
  *
  * Byte order: addresses are network byte order; ports and every other integer are host byte order.
@@ -235,6 +235,48 @@ struct netmon_dns_event {
 	__u16 name_len;	 /* bytes of qname (dotted, no trailing dot), 0 if unparsed */
 	char qname[NETMON_DNS_MAX_NAME];
 	__u8 payload[NETMON_DNS_MAX_PAYLOAD]; /* the message from its header on */
+};
+
+/* ---- socket layer (bpf/sock) ------------------------------------------------------------------------------ */
+
+#define NETMON_MAP_SK_STATE "netmon_sk_state"
+#define NETMON_MAP_SOCK_CTR "netmon_sock_ctr"
+#define NETMON_DEFAULT_SK_STATE 65536
+
+/*
+ * Per-socket lifecycle state (value of netmon_sk_state, key: __u64 socket cookie), private to bpf/sock: when the
+ * connect started and the connection was established (CONNECT latency, CLOSE duration), and payload bytes of
+ * UDP sockets (TCP totals come from tcp_sock at close). Created at the first lifecycle hook that sees the
+ * socket, deleted when its CLOSE is emitted; userspace also drops it with the owner after the grace period.
+ */
+struct netmon_sock_state {
+	__u64 connect_ns;     /* CLOSE -> SYN_SENT, 0 if not seen */
+	__u64 established_ns; /* -> ESTABLISHED, 0 if not seen */
+	__u64 udp_bytes_sent;
+	__u64 udp_bytes_received;
+	struct netmon_tuple tuple; /* valid with NETMON_SKS_TUPLE: cgroup/sock_release cannot read the addresses */
+	__u8 role;		   /* enum netmon_role as the state machine saw it */
+	__u8 flags;		   /* enum netmon_sock_state_flags */
+	__u8 pad[2];
+}; /* 80 bytes */
+
+enum netmon_sock_state_flags {
+	NETMON_SKS_TUPLE = 1 << 0,  /* `tuple` is set and keyed in netmon_tuples */
+	NETMON_SKS_CLOSED = 1 << 1, /* CLOSE emitted */
+};
+
+/* Socket-layer counters beyond the shared ones (netmon_sock_ctr, PERCPU_ARRAY indexed by this enum). */
+enum netmon_sock_counter {
+	NETMON_SCTR_EVENTS = 0,		/* lifecycle records submitted */
+	NETMON_SCTR_EVENTS_FILTERED,	/* lifecycle records not emitted: no live session's filter matched */
+	NETMON_SCTR_OWNER_HANDOFF,	/* a different process did I/O on a socket: owner moved to it */
+	NETMON_SCTR_ACCEPT_NO_SOCK,	/* accept() returned an fd we could not resolve to a socket */
+	NETMON_SCTR_ACCEPT_NO_COOKIE,	/* accepted socket had no cookie yet: ACCEPT lost */
+	NETMON_SCTR_STATE_UPDATE_FAIL,	/* netmon_sk_state insert failed */
+	NETMON_SCTR_CLOSE_NO_STATE,	/* CLOSE without connect/establish times: duration from owner seen_ns */
+	NETMON_SCTR_SEEDED_OWNERS,	/* owners written by the existing-socket iterator */
+	NETMON_SCTR_SEEDED_TUPLES,	/* tuples written by the existing-socket iterator */
+	NETMON_SCTR_MAX,
 };
 
 /* ---- packet layer (bpf/tc, bpf/xdp) ------------------------------------------------------------------------ */

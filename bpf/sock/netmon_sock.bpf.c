@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Socket layer, main object: cgroup v2 socket hooks, BTF tracepoints, syscall-exit hooks and the
+ * existing-socket iterator. The loader (userspace/sock/probe.cc) switches each program's autoload by feature
+ * probe, so this object loads on any kernel that has BTF; the fentry and kprobe rungs live in their own
+ * objects for the same reason. Which program serves which hook: userspace/sock/probe.cc, kHookTable.
+ *
+ * cgroup programs must return 1 (allow): netmon observes and never changes a socket's fate.
+ */
+#include "sock_common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ---- cgroup v2 socket hooks: process context, the caller's identity ---- */
+
+SEC("cgroup/sock_create")
+int netmon_sk_create(struct bpf_sock *ctx)
+{
+	if (netmon_inet_l4(ctx->family, ctx->protocol))
+		netmon_capture(bpf_get_socket_cookie(ctx), 0, NETMON_SRC_SOCK_CREATE, NETMON_ROLE_UNKNOWN,
+			       ctx->family, ctx->protocol);
+	return 1;
+}
+
+/* Local half of a struct bpf_sock's tuple (remote left zero: the callers key bound or unconnected sockets,
+ * whose wildcard key has no remote side). Each attach type may read only some fields
+ * (sock_filter_is_valid_access(): post_bind4 no src_ip6, post_bind6 no src_ip4), so the family's half is
+ * chosen at compile time. */
+static __always_inline void netmon_bpf_sock_local4(const struct bpf_sock *sk, struct netmon_tuple *t)
+{
+	/* Plain 32-bit loads first: sock pointers allow no pointer arithmetic, which clang otherwise emits.
+	 */
+	__u32 ip = sk->src_ip4, port = sk->src_port;
+	barrier_var(ip);
+	barrier_var(port);
+	__builtin_memset(t, 0, sizeof(*t));
+	netmon_addr_from_v4(t->local_addr, ip);
+	t->local_port = (__u16)port;
+}
+
+static __always_inline void netmon_bpf_sock_local6(const struct bpf_sock *sk, struct netmon_tuple *t)
+{
+	__u32 a[4];
+	__builtin_memset(t, 0, sizeof(*t));
+	a[0] = sk->src_ip6[0];
+	a[1] = sk->src_ip6[1];
+	a[2] = sk->src_ip6[2];
+	a[3] = sk->src_ip6[3];
+	__u32 port = sk->src_port;
+	barrier_var(port);
+	netmon_addr_from_v6(t->local_addr, (const __u8 *)a);
+	t->local_port = (__u16)port;
+}
+
+SEC("cgroup/sock_release")
+int netmon_sk_release(struct bpf_sock *ctx)
+{
+	if (!netmon_inet_l4(ctx->family, ctx->protocol))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	__u64 now = bpf_ktime_get_ns();
+	struct netmon_owner *o = bpf_map_lookup_elem(&netmon_owners, &cookie);
+	if (o && !o->released_ns)
+		o->released_ns = now;
+	if (ctx->protocol != NETMON_IPPROTO_UDP)
+		return 1; /* TCP: CLOSE comes from the state machine, which outlives close() */
+	/* This attach type may not read the socket's addresses (sock_filter_is_valid_access() allows src_*
+	 * only for post_bind): the tuple comes from the state the I/O hooks recorded. A socket that never
+	 * sent nor received has no flow to close. */
+	struct netmon_sock_state *s = netmon_state(cookie, 0);
+	if (!s)
+		return 1;
+	if (s->flags & NETMON_SKS_TUPLE) {
+		struct netmon_emit_args a = {.type = NETMON_SOCK_CLOSE};
+		a.role = o ? o->role : NETMON_ROLE_UNKNOWN;
+		a.latency_ns = o && o->seen_ns ? now - o->seen_ns : 0;
+		a.bytes_sent = s->udp_bytes_sent;
+		a.bytes_received = s->udp_bytes_received;
+		netmon_emit(cookie, &s->tuple, ctx->family, o, &a);
+	}
+	bpf_map_delete_elem(&netmon_sk_state, &cookie);
+	return 1;
+}
+
+/* connect(): the caller initiates. The tuple and the connect start time are taken at CLOSE -> SYN_SENT, when
+ * the kernel has bound the local port; UDP connects are keyed at their first send. */
+static __always_inline int netmon_connect(struct bpf_sock_addr *ctx)
+{
+	if (netmon_inet_l4(ctx->family, ctx->protocol))
+		netmon_capture(bpf_get_socket_cookie(ctx), 0, NETMON_SRC_CONNECT, NETMON_ROLE_ACTIVE,
+			       ctx->family, ctx->protocol);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int netmon_connect4(struct bpf_sock_addr *ctx)
+{
+	return netmon_connect(ctx);
+}
+
+SEC("cgroup/connect6")
+int netmon_connect6(struct bpf_sock_addr *ctx)
+{
+	return netmon_connect(ctx);
+}
+
+/* Unconnected UDP sendmsg()/recvmsg(): owner, and the wildcard key of the bound port (inet_send_prepare()
+ * autobinds before these hooks run, so the port is known). */
+static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source, __u8 role)
+{
+	if (!netmon_inet_l4(ctx->family, ctx->protocol))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	netmon_capture(cookie, 0, source, role, ctx->family, ctx->protocol);
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return 1;
+	__u32 proto = ctx->protocol;
+	struct netmon_sock_state *s = netmon_state(cookie, 1);
+	if (!s || (s->flags & NETMON_SKS_TUPLE))
+		return 1;
+	struct netmon_owner *o = bpf_map_lookup_elem(&netmon_owners, &cookie);
+	if (sk->family == NETMON_AF_INET)
+		netmon_bpf_sock_local4(sk, &s->tuple);
+	else
+		netmon_bpf_sock_local6(sk, &s->tuple);
+	s->tuple.proto = proto;
+	s->tuple.netns = o ? o->netns : netmon_task_netns(bpf_get_current_task_btf());
+	s->flags |= NETMON_SKS_TUPLE;
+	netmon_put_tuple(&s->tuple, cookie);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int netmon_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE);
+}
+
+SEC("cgroup/sendmsg6")
+int netmon_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE);
+}
+
+SEC("cgroup/recvmsg4")
+int netmon_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE);
+}
+
+SEC("cgroup/recvmsg6")
+int netmon_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE);
+}
+
+/* bind() finished: owner and the wildcard key(s) of the bound address, so ingress to a server (TCP SYNs to a
+ * listener, datagrams to a UDP server) resolves before any connection exists. */
+static __always_inline int netmon_post_bind(struct bpf_sock *ctx, int v6)
+{
+	if (!netmon_inet_l4(ctx->family, ctx->protocol))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	netmon_capture(cookie, 0, NETMON_SRC_BIND, NETMON_ROLE_UNKNOWN, ctx->family, ctx->protocol);
+	struct netmon_owner *o = bpf_map_lookup_elem(&netmon_owners, &cookie);
+	struct netmon_tuple t;
+	if (v6)
+		netmon_bpf_sock_local6(ctx, &t);
+	else
+		netmon_bpf_sock_local4(ctx, &t);
+	t.proto = ctx->protocol;
+	t.remote_port = 0; /* a bind is never a connection, whatever the socket was before */
+	t.netns = o ? o->netns : netmon_task_netns(bpf_get_current_task_btf());
+	netmon_put_tuple(&t, cookie);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int netmon_post_bind4(struct bpf_sock *ctx)
+{
+	return netmon_post_bind(ctx, 0);
+}
+
+SEC("cgroup/post_bind6")
+int netmon_post_bind6(struct bpf_sock *ctx)
+{
+	return netmon_post_bind(ctx, 1);
+}
+
+/* ---- BTF tracepoints ---- */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(netmon_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (sk->sk_protocol != NETMON_IPPROTO_TCP)
+		return 0;
+	__u16 family = sk->__sk_common.skc_family;
+	if (family != NETMON_AF_INET && family != NETMON_AF_INET6)
+		return 0;
+	/* Generates the cookie if the socket has none yet: a child cloned from a listener gets one here,
+	 * before accept() can return it (netmon_on_accept_fd reads it back without a helper). */
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	netmon_on_tcp_state(sk, cookie, oldstate, newstate);
+	return 0;
+}
+
+/* sock_sendmsg()/sock_recvmsg() returned (v6.3+): the caller's process context, with the socket. First I/O
+ * names the owner of sockets no earlier hook saw: accepted sockets used by a forked child, sockets passed
+ * over unix sockets, sockets that predate the capture. */
+static __always_inline void netmon_io(struct sock *sk, int ret, int is_send)
+{
+	__u16 family = sk->__sk_common.skc_family;
+	__u16 proto = sk->sk_protocol;
+	if (!netmon_inet_l4(family, proto))
+		return;
+	netmon_on_io(sk, bpf_get_socket_cookie(sk), family, (__u8)proto, ret, is_send);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(netmon_send_len, struct sock *sk, int ret, int flags)
+{
+	netmon_io(sk, ret, 1);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(netmon_recv_len, struct sock *sk, int ret, int flags)
+{
+	netmon_io(sk, ret, 0);
+	return 0;
+}
+
+/* Release rung for TCP where cgroup/sock_release is unavailable: the socket is being destroyed. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(netmon_tcp_destroy, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct netmon_owner *o = bpf_map_lookup_elem(&netmon_owners, &cookie);
+	if (o && !o->released_ns)
+		o->released_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* ---- accept() return: the accepting process ---- */
+
+/* Syscall tracepoints fire only for their own syscall (cheapest); they need tracefs to attach. */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int netmon_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	netmon_on_accept_fd(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int netmon_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	netmon_on_accept_fd(ctx->ret);
+	return 0;
+}
+
+/* raw_tp/sys_exit fires for every syscall of every task: the syscall number is checked first. Native 64-bit
+ * syscalls only; 32-bit compat accept() goes unseen on this rung (its first I/O still names the owner). */
+#if defined(__TARGET_ARCH_x86)
+#define NETMON_NR_ACCEPT 43
+#define NETMON_NR_ACCEPT4 288
+#define NETMON_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NETMON_NR_ACCEPT 202
+#define NETMON_NR_ACCEPT4 242
+#define NETMON_SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#endif
+
+#ifdef NETMON_NR_ACCEPT
+SEC("raw_tp/sys_exit")
+int BPF_PROG(netmon_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (ret < 0)
+		return 0;
+	long nr = NETMON_SYSCALL_NR(regs);
+	if (nr == NETMON_NR_ACCEPT || nr == NETMON_NR_ACCEPT4)
+		netmon_on_accept_fd(ret);
+	return 0;
+}
+#endif
+
+/* ---- sockets that predate the capture: one pass over every task's files ---- */
+
+SEC("iter/task_file")
+int netmon_seed(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	if (!task || !file)
+		return 0;
+	struct socket *sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	/* A BTF walk, not a CO-RE read: bpf_get_socket_cookie() below needs a typed pointer. */
+	struct sock *sk = sock->sk;
+	if (!sk)
+		return 0;
+	struct netmon_tuple t;
+	int family = netmon_sk_tuple(sk, &t);
+	if (family < 0 || (t.proto != NETMON_IPPROTO_TCP && t.proto != NETMON_IPPROTO_UDP))
+		return 0;
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		cookie = bpf_get_socket_cookie(sk);
+	if (!cookie)
+		return 0;
+
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct netmon_owner o = {};
+	o.tgid = BPF_CORE_READ(task, tgid);
+	o.tid = BPF_CORE_READ(task, pid);
+	o.uid = BPF_CORE_READ(task, cred, uid.val);
+	o.netns = t.netns;
+	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	o.start_time_ns = BPF_CORE_READ(leader, start_boottime);
+	o.seen_ns = bpf_ktime_get_ns();
+	BPF_CORE_READ_STR_INTO(&o.comm, leader, comm);
+	o.source = NETMON_SRC_EXISTING;
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	o.role = t.proto == NETMON_IPPROTO_TCP && state == NETMON_TCP_LISTEN ? NETMON_ROLE_PASSIVE
+									     : NETMON_ROLE_UNKNOWN;
+	o.family = family;
+	o.proto = t.proto;
+	/* NOEXIST: an owner a live hook captured is better evidence than "some task holds the fd"; of several
+	 * tasks holding one socket, the first one walked wins. */
+	if (bpf_map_update_elem(&netmon_owners, &cookie, &o, BPF_NOEXIST) == 0) {
+		netmon_count(NETMON_CTR_OWNERS_ADDED, 1);
+		netmon_sctr(NETMON_SCTR_SEEDED_OWNERS);
+	}
+	if (t.proto == NETMON_IPPROTO_TCP && state == NETMON_TCP_LISTEN)
+		t.remote_port = 0;
+	struct netmon_tuple key = t;
+	if (t.remote_port == 0)
+		netmon_tuple_wildcard(&key, &t, netmon_addr_is_zero(t.local_addr));
+	if (key.local_port == 0)
+		return 0;
+	struct netmon_tuple_owner v = {.cookie = cookie, .seen_ns = o.seen_ns};
+	if (bpf_map_update_elem(&netmon_tuples, &key, &v, BPF_NOEXIST) == 0) {
+		netmon_count(NETMON_CTR_TUPLES_ADDED, 1);
+		netmon_sctr(NETMON_SCTR_SEEDED_TUPLES);
+	}
+	return 0;
+}

@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: Apache-2.0
+// The attribution scenarios, with real processes (netmon-trafficgen) in testenv namespaces and the socket layer
+// attached at the cgroup2 root (the test namespaces' processes are in that cgroup too). Each scenario asserts
+// the PID, the process name and both addresses of its events exactly, and that the ingress lookup
+// (tuple -> cookie -> owner) names the same process for the packets each side received. Sockets of unrelated
+// processes on the host show up as well: every match is on this test's own PIDs and tuples.
+//
+// Which PID each event carries (the fork scenario documents it in detail):
+//   CONNECT  the process that called connect() (cgroup/connect4/6, or the SYN_SENT transition in its context)
+//   ACCEPT   the process that returned from accept() (syscall exit: never the softirq that finished the
+//            handshake)
+//   CLOSE    the socket's owner when it closed: the last process that did I/O on it
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "bpf/live_objects.h"
+#include "common/netns.h"
+#include "common/str_cat.h"
+#include "common/unique_fd.h"
+#include "sock/addr.h"
+#include "sock/socket_layer.h"
+#include "sock_test_util.h"
+#include "testenv/testenv.h"
+
+namespace netmon::sock {
+namespace {
+
+using namespace netmon::testenv;  // NOLINT(google-build-using-namespace): test-only
+using testing::Comm;
+using testing::Describe;
+using testing::EventLog;
+using testing::IngressTuple;
+using testing::LocalIs;
+using testing::RemoteIs;
+
+constexpr int kWaitMs = 10000;
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// One loaded, attached socket layer for the whole suite (loading takes seconds), with a match-all kernel filter.
+class SockLive : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto shared = bpf::SharedMaps::Create();
+    ASSERT_TRUE(shared.ok()) << shared.status();
+    shared_ = std::make_unique<bpf::SharedMaps>(std::move(*shared));
+    ASSERT_TRUE(shared_->SetFilters({netmon_filter{}}).ok());  // flags 0: every socket
+    auto layer = SocketLayer::Create(*shared_, {});
+    ASSERT_TRUE(layer.ok()) << layer.status();
+    layer_ = std::move(*layer);
+    ASSERT_TRUE(layer_->Attach().ok());
+  }
+  static void TearDownTestSuite() {
+    layer_.reset();
+    shared_.reset();
+    EXPECT_EQ(bpf::LiveTotal(), 0);
+  }
+
+  void SetUp() override {
+    ASSERT_NE(layer_, nullptr);
+    auto topo = Topology::Create();
+    ASSERT_TRUE(topo.ok()) << topo.status();
+    topo_ = std::make_unique<Topology>(std::move(*topo));
+    log_ = std::make_unique<EventLog>(layer_.get());
+  }
+
+  std::string Srv(bool v6, const std::string& port = "0") const {
+    return v6 ? "[" + topo_->server_end().ipv6 + "]:" + port : topo_->server_end().ipv4 + ":" + port;
+  }
+
+  Process Spawn(const Netns& ns, std::vector<std::string> args) {
+    args.insert(args.begin(), TrafficgenPath());
+    auto p = Process::Spawn(&ns, args);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return std::move(*p);
+  }
+
+  static TrafficgenEvent Expect(Process& p, const std::string& event) {
+    auto e = ExpectTrafficgenEvent(p, event, kWaitMs);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? *e : TrafficgenEvent{};
+  }
+
+  std::optional<netmon_sock_event> Find(uint8_t type, const std::string& local, const std::string& remote) {
+    auto e = log_->WaitFor(
+        [&](const netmon_sock_event& ev) { return ev.type == type && LocalIs(ev, local) && RemoteIs(ev, remote); },
+        kWaitMs);
+    EXPECT_TRUE(e.has_value()) << testing::EventName(type) << " " << local << " -> " << remote << " not seen";
+    return e;
+  }
+
+  // Ingress: a packet arriving at `local` from `remote` resolves to `pid`/`comm`.
+  void ExpectIngressOwner(const std::string& local, const std::string& remote, uint8_t proto, uint32_t netns, int pid,
+                          const std::string& comm) {
+    netmon_tuple t = IngressTuple(local, remote, proto, netns);
+    auto cookie = layer_->LookupCookie(t);
+    ASSERT_TRUE(cookie.has_value()) << "no tuple key for " << FormatTuple(t);
+    auto owner = layer_->LookupOwner(*cookie);
+    ASSERT_TRUE(owner.has_value()) << "no owner for cookie " << *cookie << " (" << FormatTuple(t) << ")";
+    EXPECT_EQ(owner->tgid, static_cast<uint32_t>(pid)) << FormatTuple(t);
+    EXPECT_EQ(Comm(*owner), comm) << FormatTuple(t);
+  }
+
+  void ExpectOwner(const netmon_sock_event& e, int pid, const std::string& comm, uint32_t netns) {
+    EXPECT_EQ(e.owner.tgid, static_cast<uint32_t>(pid)) << Describe(e);
+    EXPECT_EQ(Comm(e.owner), comm) << Describe(e);
+    EXPECT_EQ(e.tuple.netns, netns) << Describe(e);
+    EXPECT_EQ(e.owner.netns, netns) << Describe(e);
+    EXPECT_NE(e.owner.start_time_ns, 0u) << Describe(e);
+  }
+
+  void TcpScenario(bool v6);
+
+  static std::unique_ptr<bpf::SharedMaps> shared_;
+  static std::unique_ptr<SocketLayer> layer_;
+  std::unique_ptr<Topology> topo_;
+  std::unique_ptr<EventLog> log_;
+};
+
+std::unique_ptr<bpf::SharedMaps> SockLive::shared_;
+std::unique_ptr<SocketLayer> SockLive::layer_;
+
+// Outbound + inbound TCP: CONNECT (client), ACCEPT (server), CLOSE on both sides with payload totals.
+void SockLive::TcpScenario(bool v6) {
+  const std::string listen = Srv(v6);
+  Process srv =
+      Spawn(topo_->server(), {"tcp-serve", "--name", "nm-srv", "--listen", listen, "--recv", "100", "--send", "50"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  log_->Drain();  // as the server does continuously: the OWNER record gets its /proc metadata read now
+  const std::string port = listening.local.substr(listening.local.rfind(':') + 1);
+  const std::string to = Srv(v6, port);
+  Process cli =
+      Spawn(topo_->client(), {"tcp-connect", "--name", "nm-cli", "--to", to, "--send", "100", "--recv", "50"});
+  TrafficgenEvent connected = Expect(cli, "connected");
+  Expect(cli, "done");
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  Expect(srv, "done");
+  EXPECT_EQ(cli.Wait(kWaitMs).value_or(-1), 0);
+  EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
+  const uint32_t cns = topo_->client().inode(), sns = topo_->server().inode();
+
+  auto connect = Find(NETMON_SOCK_CONNECT, connected.local, connected.remote);
+  ASSERT_TRUE(connect);
+  ExpectOwner(*connect, cli.pid(), "nm-cli", cns);
+  EXPECT_EQ(connect->outcome, NETMON_CONNECT_ESTABLISHED);
+  EXPECT_EQ(connect->role, NETMON_ROLE_ACTIVE);
+  EXPECT_EQ(connect->family, v6 ? AF_INET6 : AF_INET);
+  EXPECT_GT(connect->latency_ns, 0u);
+  EXPECT_LT(connect->latency_ns, 5'000'000'000ull);
+  EXPECT_EQ(IsV4Mapped(connect->tuple.remote_addr), !v6) << Describe(*connect);
+
+  auto accept = Find(NETMON_SOCK_ACCEPT, accepted.local, accepted.remote);
+  ASSERT_TRUE(accept);
+  ExpectOwner(*accept, srv.pid(), "nm-srv", sns);
+  EXPECT_EQ(accept->role, NETMON_ROLE_PASSIVE);
+  EXPECT_EQ(accept->owner.source, NETMON_SRC_ACCEPT);
+  // The two views of one connection are mirror images.
+  EXPECT_TRUE(LocalIs(*accept, connected.remote)) << Describe(*accept);
+  EXPECT_TRUE(RemoteIs(*accept, connected.local)) << Describe(*accept);
+
+  auto cclose = Find(NETMON_SOCK_CLOSE, connected.local, connected.remote);
+  ASSERT_TRUE(cclose);
+  ExpectOwner(*cclose, cli.pid(), "nm-cli", cns);
+  EXPECT_EQ(cclose->bytes_sent, 100u) << Describe(*cclose);
+  EXPECT_EQ(cclose->bytes_received, 50u) << Describe(*cclose);
+  EXPECT_EQ(cclose->role, NETMON_ROLE_ACTIVE);
+  EXPECT_EQ(cclose->cookie, connect->cookie);
+  auto sclose = Find(NETMON_SOCK_CLOSE, accepted.local, accepted.remote);
+  ASSERT_TRUE(sclose);
+  ExpectOwner(*sclose, srv.pid(), "nm-srv", sns);
+  EXPECT_EQ(sclose->bytes_sent, 50u) << Describe(*sclose);
+  EXPECT_EQ(sclose->bytes_received, 100u) << Describe(*sclose);
+  EXPECT_EQ(sclose->role, NETMON_ROLE_PASSIVE);
+
+  // Packets the client received (server -> client) and the server received (client -> server).
+  ExpectIngressOwner(connected.local, connected.remote, IPPROTO_TCP, cns, cli.pid(), "nm-cli");
+  ExpectIngressOwner(accepted.local, accepted.remote, IPPROTO_TCP, sns, srv.pid(), "nm-srv");
+  // A SYN to the listener before any connection exists: the bound (wildcard) key names the server.
+  ExpectIngressOwner(accepted.local, Srv(v6, "1"), IPPROTO_TCP, sns, srv.pid(), "nm-srv");
+
+  // Process metadata was read when the sockets were first seen.
+  auto info = layer_->processes().Lookup(static_cast<uint32_t>(srv.pid()), accept->owner.start_time_ns);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->comm, "nm-srv");
+  EXPECT_NE(info->exe.find("netmon-trafficgen"), std::string::npos) << info->exe;
+}
+
+TEST_F(SockLive, OutboundAndInboundTcpV4) {
+  TcpScenario(false);
+}
+TEST_F(SockLive, OutboundAndInboundTcpV6) {
+  TcpScenario(true);
+}
+// IPv4 through a dual-stack IPv6 socket (::ffff:a.b.c.d): keyed and reported like IPv4. netmon-trafficgen sets
+// IPV6_V6ONLY on its IPv6 sockets, so the client here is this test process itself, from a thread in the client
+// namespace.
+TEST_F(SockLive, TcpV4MappedFromADualStackSocket) {
+  Process srv = Spawn(topo_->server(),
+                      {"tcp-serve", "--name", "nm-srv", "--listen", Srv(false), "--recv", "100", "--send", "50"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Addr to_addr{};
+  uint16_t to_port = 0;
+  ASSERT_TRUE(ParseAddrPort(listening.local, &to_addr, &to_port));
+  std::string local, error;
+  std::thread client([&] {
+    NetnsGuard in_ns(topo_->client().fd());
+    if (!in_ns.ok()) {
+      error = "setns";
+      return;
+    }
+    UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int off = 0;
+    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_port = htons(to_port);
+    memcpy(&to.sin6_addr, to_addr.data(), 16);  // the stored form is exactly ::ffff:a.b.c.d
+    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+      error = StrCat("connect: errno ", errno);
+      return;
+    }
+    char buf[100] = {};
+    if (send(fd.get(), buf, 100, 0) != 100) error = "send";
+    size_t got = 0;
+    while (got < 50) {
+      ssize_t n = recv(fd.get(), buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    sockaddr_in6 me{};
+    socklen_t len = sizeof(me);
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&me), &len);
+    Addr a{};
+    uint16_t p = 0;
+    FromSockaddr(reinterpret_cast<sockaddr*>(&me), len, &a, &p);
+    local = FormatAddr(a.data(), p);
+  });
+  client.join();
+  ASSERT_TRUE(error.empty()) << error;
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  Expect(srv, "done");
+  srv.Wait(kWaitMs).IgnoreError();
+  std::string comm;
+  {
+    std::ifstream in("/proc/self/comm");
+    std::getline(in, comm);
+  }
+  const uint32_t cns = topo_->client().inode();
+  auto connect = Find(NETMON_SOCK_CONNECT, local, listening.local);
+  ASSERT_TRUE(connect);
+  ExpectOwner(*connect, getpid(), comm, cns);
+  EXPECT_EQ(connect->family, AF_INET6);
+  EXPECT_TRUE(IsV4Mapped(connect->tuple.remote_addr)) << Describe(*connect);
+  EXPECT_TRUE(IsV4Mapped(connect->tuple.local_addr)) << Describe(*connect);
+  EXPECT_EQ(testing::Local(*connect), local);  // printed as plain IPv4
+  EXPECT_EQ(connect->outcome, NETMON_CONNECT_ESTABLISHED);
+  auto close = Find(NETMON_SOCK_CLOSE, local, listening.local);
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->bytes_sent, 100u);
+  EXPECT_EQ(close->bytes_received, 50u);
+  // The IPv4 packets the client received key the same as the v6 socket's (v4-mapped) tuple.
+  ExpectIngressOwner(local, listening.local, IPPROTO_TCP, cns, getpid(), comm);
+  ExpectIngressOwner(accepted.local, accepted.remote, IPPROTO_TCP, topo_->server().inode(), srv.pid(), "nm-srv");
+}
+
+TEST_F(SockLive, ConnectionRefused) {
+  Process cli = Spawn(topo_->client(), {"tcp-connect", "--name", "nm-refused", "--to", Srv(false, "9")});
+  TrafficgenEvent err = Expect(cli, "error");
+  EXPECT_EQ(err.error, "ECONNREFUSED");
+  cli.Wait(kWaitMs).IgnoreError();
+  auto connect = log_->WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CONNECT && e.owner.tgid == static_cast<uint32_t>(cli.pid());
+      },
+      kWaitMs);
+  ASSERT_TRUE(connect);
+  ExpectOwner(*connect, cli.pid(), "nm-refused", topo_->client().inode());
+  EXPECT_EQ(connect->outcome, NETMON_CONNECT_REFUSED) << Describe(*connect);
+  EXPECT_EQ(connect->err, ECONNREFUSED);
+  EXPECT_TRUE(RemoteIs(*connect, Srv(false, "9"))) << Describe(*connect);
+  EXPECT_NE(connect->tuple.local_port, 0);
+  EXPECT_TRUE(LocalIs(*connect, topo_->client_end().ipv4 + ":" + std::to_string(connect->tuple.local_port)))
+      << Describe(*connect);
+  // No CLOSE for a connection that never existed.
+  auto closes = log_->All(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(cli.pid());
+      },
+      200);
+  EXPECT_TRUE(closes.empty());
+}
+
+// UDP: unconnected sendto/recvfrom (wildcard keys) and connected UDP (exact keys). CLOSE at release with payload
+// totals.
+TEST_F(SockLive, UdpUnconnectedSendto) {
+  Process srv = Spawn(topo_->server(),
+                      {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count", "3", "--reply", "10"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(), {"udp-send", "--name", "nm-ucli", "--to", listening.local, "--bytes", "20",
+                                        "--count", "3", "--recv-reply"});
+  TrafficgenEvent done = Expect(cli, "done");
+  Expect(srv, "done");
+  EXPECT_EQ(cli.Wait(kWaitMs).value_or(-1), 0);
+  EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
+  const uint32_t cns = topo_->client().inode(), sns = topo_->server().inode();
+
+  auto cclose = log_->WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(cli.pid());
+      },
+      kWaitMs);
+  ASSERT_TRUE(cclose);
+  ExpectOwner(*cclose, cli.pid(), "nm-ucli", cns);
+  EXPECT_EQ(cclose->tuple.proto, IPPROTO_UDP);
+  EXPECT_EQ(cclose->bytes_sent, 60u) << Describe(*cclose);
+  EXPECT_EQ(cclose->bytes_received, 30u) << Describe(*cclose);
+  EXPECT_EQ(cclose->role, NETMON_ROLE_ACTIVE);
+  Addr local_addr{};
+  uint16_t local_port = 0;
+  ASSERT_TRUE(ParseAddrPort(done.local, &local_addr, &local_port)) << done.local;
+  EXPECT_EQ(cclose->tuple.local_port, local_port) << Describe(*cclose);
+
+  auto sclose = Find(NETMON_SOCK_CLOSE, listening.local, "[::]:0");
+  ASSERT_TRUE(sclose);
+  ExpectOwner(*sclose, srv.pid(), "nm-userv", sns);
+  EXPECT_EQ(sclose->bytes_sent, 30u);
+  EXPECT_EQ(sclose->bytes_received, 60u);
+
+  // The replies arrive at the client's unconnected socket (bound to any): found by its any-address key.
+  const std::string client_at = topo_->client_end().ipv4 + ":" + std::to_string(local_port);
+  ExpectIngressOwner(client_at, listening.local, IPPROTO_UDP, cns, cli.pid(), "nm-ucli");
+  ExpectIngressOwner(listening.local, client_at, IPPROTO_UDP, sns, srv.pid(), "nm-userv");
+}
+
+TEST_F(SockLive, UdpConnected) {
+  Process srv = Spawn(topo_->server(),
+                      {"udp-serve", "--name", "nm-userv", "--listen", Srv(true), "--count", "2", "--reply", "7"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(), {"udp-send", "--name", "nm-uconn", "--to", listening.local, "--bytes", "11",
+                                        "--count", "2", "--connect", "--recv-reply"});
+  TrafficgenEvent connected = Expect(cli, "connected");
+  Expect(cli, "done");
+  Expect(srv, "done");
+  EXPECT_EQ(cli.Wait(kWaitMs).value_or(-1), 0);
+  EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
+  const uint32_t cns = topo_->client().inode(), sns = topo_->server().inode();
+
+  auto cclose = Find(NETMON_SOCK_CLOSE, connected.local, connected.remote);
+  ASSERT_TRUE(cclose);
+  ExpectOwner(*cclose, cli.pid(), "nm-uconn", cns);
+  EXPECT_EQ(cclose->bytes_sent, 22u);
+  EXPECT_EQ(cclose->bytes_received, 14u);
+  ExpectIngressOwner(connected.local, connected.remote, IPPROTO_UDP, cns, cli.pid(), "nm-uconn");
+  ExpectIngressOwner(connected.remote, connected.local, IPPROTO_UDP, sns, srv.pid(), "nm-userv");
+}
+
+// A process that sends and exits at once: identity was captured in the kernel, so everything still names it.
+TEST_F(SockLive, SendAndExitAtOnce) {
+  Process srv = Spawn(topo_->server(), {"tcp-serve", "--name", "nm-srv", "--listen", Srv(false), "--recv", "64"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process usrv = Spawn(topo_->server(), {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count", "1"});
+  TrafficgenEvent ulistening = Expect(usrv, "listening");
+  Process tcp = Spawn(topo_->client(), {"tcp-connect", "--name", "nm-burst", "--to", listening.local, "--send", "64"});
+  Process udp = Spawn(topo_->client(),
+                      {"udp-send", "--name", "nm-ublip", "--to", ulistening.local, "--bytes", "9", "--count", "1"});
+  TrafficgenEvent connected = Expect(tcp, "connected");
+  EXPECT_EQ(tcp.Wait(kWaitMs).value_or(-1), 0);
+  EXPECT_EQ(udp.Wait(kWaitMs).value_or(-1), 0);
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  Expect(srv, "done");
+  Expect(usrv, "done");
+  srv.Wait(kWaitMs).IgnoreError();
+  usrv.Wait(kWaitMs).IgnoreError();
+  const uint32_t cns = topo_->client().inode(), sns = topo_->server().inode();
+
+  // Both clients are gone now.
+  auto connect = Find(NETMON_SOCK_CONNECT, connected.local, connected.remote);
+  ASSERT_TRUE(connect);
+  ExpectOwner(*connect, tcp.pid(), "nm-burst", cns);
+  auto close = Find(NETMON_SOCK_CLOSE, connected.local, connected.remote);
+  ASSERT_TRUE(close);
+  ExpectOwner(*close, tcp.pid(), "nm-burst", cns);
+  EXPECT_EQ(close->bytes_sent, 64u);
+  ExpectIngressOwner(connected.local, connected.remote, IPPROTO_TCP, cns, tcp.pid(), "nm-burst");
+  ExpectIngressOwner(accepted.local, accepted.remote, IPPROTO_TCP, sns, srv.pid(), "nm-srv");
+
+  auto uclose = log_->WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(udp.pid());
+      },
+      kWaitMs);
+  ASSERT_TRUE(uclose);
+  ExpectOwner(*uclose, udp.pid(), "nm-ublip", cns);
+  EXPECT_EQ(uclose->bytes_sent, 9u);
+  const std::string udp_from = topo_->client_end().ipv4 + ":" + std::to_string(uclose->tuple.local_port);
+  ExpectIngressOwner(udp_from, ulistening.local, IPPROTO_UDP, cns, udp.pid(), "nm-ublip");
+}
+
+// accept() in the parent, I/O in a forked child (inetd / pre-fork servers):
+//   ACCEPT carries the PARENT: it is the process that returned from accept(), which is what ACCEPT reports.
+//   The owner then moves to the CHILD at its first receive (sock_recv_length in the child's context; counted as
+//   NETMON_SCTR_OWNER_HANDOFF), so DATA, the ingress lookup and CLOSE carry the child: the process that actually
+//   moved the bytes, and the one an operator has to look at.
+TEST_F(SockLive, AcceptInParentIoInForkedChild) {
+  const uint64_t handoffs_before = layer_->Stats().kernel[NETMON_SCTR_OWNER_HANDOFF];
+  Process srv = Spawn(topo_->server(), {"tcp-serve", "--name", "nm-fork", "--listen", Srv(false), "--recv", "30",
+                                        "--send", "20", "--accept-fork"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(),
+                      {"tcp-connect", "--name", "nm-cli", "--to", listening.local, "--send", "30", "--recv", "20"});
+  TrafficgenEvent connected = Expect(cli, "connected");
+  Expect(cli, "done");
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  TrafficgenEvent child = Expect(srv, "child");
+  ASSERT_NE(child.child_pid, 0);
+  ASSERT_NE(child.child_pid, srv.pid());
+  EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
+  cli.Wait(kWaitMs).IgnoreError();
+  const uint32_t sns = topo_->server().inode();
+
+  auto accept = Find(NETMON_SOCK_ACCEPT, accepted.local, accepted.remote);
+  ASSERT_TRUE(accept);
+  ExpectOwner(*accept, srv.pid(), "nm-fork", sns);
+  auto close = Find(NETMON_SOCK_CLOSE, accepted.local, accepted.remote);
+  ASSERT_TRUE(close);
+  ExpectOwner(*close, child.child_pid, "nm-fork", sns);
+  EXPECT_EQ(close->owner.source, NETMON_SRC_RECV) << Describe(*close);
+  EXPECT_EQ(close->bytes_received, 30u);
+  EXPECT_EQ(close->bytes_sent, 20u);
+  ExpectIngressOwner(accepted.local, accepted.remote, IPPROTO_TCP, sns, child.child_pid, "nm-fork");
+  EXPECT_GT(layer_->Stats().kernel[NETMON_SCTR_OWNER_HANDOFF], handoffs_before);
+}
+
+// Two processes sharing a port with SO_REUSEPORT: each connection belongs to the server that accepted it.
+TEST_F(SockLive, ReuseportServersSharingAPort) {
+  constexpr int kConnections = 12;
+  Process a = Spawn(topo_->server(), {"tcp-serve", "--name", "nm-rp-a", "--listen", Srv(false), "--reuseport",
+                                      "--count", std::to_string(kConnections), "--recv", "5", "--timeout-ms", "4000"});
+  TrafficgenEvent la = Expect(a, "listening");
+  Process b = Spawn(topo_->server(), {"tcp-serve", "--name", "nm-rp-b", "--listen", la.local, "--reuseport", "--count",
+                                      std::to_string(kConnections), "--recv", "5", "--timeout-ms", "4000"});
+  TrafficgenEvent lb = Expect(b, "listening");
+  ASSERT_EQ(la.local, lb.local);
+  for (int i = 0; i < kConnections; ++i) {
+    Process c = Spawn(topo_->client(), {"tcp-connect", "--name", "nm-cli", "--to", la.local, "--send", "5"});
+    Expect(c, "done");
+    c.Wait(kWaitMs).IgnoreError();
+  }
+  // Each server reports what it accepted; the rest of its --count times out (and ends it).
+  std::map<std::string, int> accepted_by;  // client endpoint -> server pid
+  for (Process* s : {&a, &b}) {
+    for (;;) {
+      auto line = s->ReadLine(5000);
+      if (!line.ok()) break;
+      auto ev = ParseTrafficgenEvent(*line);
+      if (ev.ok() && ev->event == "accepted") accepted_by[ev->remote] = s->pid();
+    }
+    s->Kill();
+  }
+  ASSERT_EQ(accepted_by.size(), static_cast<size_t>(kConnections));
+  std::map<int, int> per_server;
+  for (const auto& [remote, pid] : accepted_by) {
+    ++per_server[pid];
+    auto accept = Find(NETMON_SOCK_ACCEPT, la.local, remote);
+    ASSERT_TRUE(accept);
+    ExpectOwner(*accept, pid, pid == a.pid() ? "nm-rp-a" : "nm-rp-b", topo_->server().inode());
+    ExpectIngressOwner(la.local, remote, IPPROTO_TCP, topo_->server().inode(), pid,
+                       pid == a.pid() ? "nm-rp-a" : "nm-rp-b");
+  }
+  GTEST_LOG_(INFO) << "reuseport split: a=" << per_server[a.pid()] << " b=" << per_server[b.pid()];
+}
+
+// A connection opened before the capture: seeded at attach from the existing sockets (iterator, then the
+// sock_diag fallback on a second layer), so it is attributed although no hook saw it being made.
+void ExistingConnection(Topology* topo, SocketLayer* layer, bpf::SharedMaps* shared, bool detach_first,
+                        SocketLayer* suite_layer) {
+  if (detach_first) suite_layer->Detach();
+  auto spawn = [&](const Netns& ns, std::vector<std::string> args) {
+    args.insert(args.begin(), TrafficgenPath());
+    auto p = Process::Spawn(&ns, args);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return std::move(*p);
+  };
+  Process srv = spawn(topo->server(), {"tcp-serve", "--name", "nm-old-srv", "--listen", topo->server_end().ipv4 + ":0",
+                                       "--recv", "10", "--send", "10"});
+  auto listening = ExpectTrafficgenEvent(srv, "listening", kWaitMs);
+  ASSERT_TRUE(listening.ok()) << listening.status();
+  Process cli = spawn(topo->client(), {"tcp-connect", "--name", "nm-old-cli", "--to", listening->local, "--send", "10",
+                                       "--recv", "10", "--wait-go"});
+  auto connected = ExpectTrafficgenEvent(cli, "connected", kWaitMs);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  auto accepted = ExpectTrafficgenEvent(srv, "accepted", kWaitMs);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+
+  // Capture starts now.
+  ASSERT_TRUE(layer->Attach().ok());
+  ASSERT_TRUE(layer->SeedExistingSockets().ok());
+  const uint32_t cns = topo->client().inode(), sns = topo->server().inode();
+  for (auto [local, remote, ns, pid, comm] :
+       {std::tuple{connected->local, connected->remote, cns, cli.pid(), std::string("nm-old-cli")},
+        std::tuple{accepted->local, accepted->remote, sns, srv.pid(), std::string("nm-old-srv")}}) {
+    auto cookie = layer->LookupCookie(IngressTuple(local, remote, IPPROTO_TCP, ns));
+    ASSERT_TRUE(cookie.has_value()) << local << " -> " << remote;
+    auto owner = layer->LookupOwner(*cookie);
+    ASSERT_TRUE(owner.has_value());
+    EXPECT_EQ(owner->tgid, static_cast<uint32_t>(pid));
+    EXPECT_EQ(Comm(*owner), comm);
+    EXPECT_EQ(owner->source, NETMON_SRC_EXISTING);
+    EXPECT_EQ(owner->netns, ns);
+    auto info = layer->processes().Lookup(owner->tgid, owner->start_time_ns);
+    ASSERT_TRUE(info.has_value()) << "process metadata noted at seeding";
+    EXPECT_EQ(info->comm, comm);
+  }
+  // The listener too, by its bound key.
+  auto listener = layer->LookupCookie(IngressTuple(listening->local, "10.255.255.1:1", IPPROTO_TCP, sns));
+  ASSERT_TRUE(listener.has_value());
+  EXPECT_EQ(layer->LookupOwner(*listener)->tgid, static_cast<uint32_t>(srv.pid()));
+
+  EventLog log(layer);
+  ASSERT_TRUE(cli.WriteLine("go").ok());
+  ASSERT_TRUE(ExpectTrafficgenEvent(cli, "done", kWaitMs).ok());
+  ASSERT_TRUE(ExpectTrafficgenEvent(srv, "done", kWaitMs).ok());
+  cli.Wait(kWaitMs).IgnoreError();
+  srv.Wait(kWaitMs).IgnoreError();
+  auto close = log.WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CLOSE && LocalIs(e, connected->local) && RemoteIs(e, connected->remote);
+      },
+      kWaitMs);
+  ASSERT_TRUE(close.has_value());
+  EXPECT_EQ(close->owner.tgid, static_cast<uint32_t>(cli.pid()));
+  EXPECT_EQ(Comm(close->owner), "nm-old-cli");
+  layer->Detach();
+  if (detach_first) {
+    ASSERT_TRUE(suite_layer->Attach().ok());
+  }
+  (void)shared;
+}
+
+TEST_F(SockLive, ConnectionOpenedBeforeAttachViaIterator) {
+  ExistingConnection(topo_.get(), layer_.get(), shared_.get(), /*detach_first=*/true, layer_.get());
+}
+
+TEST_F(SockLive, ConnectionOpenedBeforeAttachViaSockDiag) {
+  auto shared = bpf::SharedMaps::Create();
+  ASSERT_TRUE(shared.ok());
+  ASSERT_TRUE(shared->SetFilters({netmon_filter{}}).ok());
+  SocketLayerConfig cfg;
+  cfg.disabled_rungs = {"sock.existing:iter"};
+  auto layer = SocketLayer::Create(*shared, cfg);
+  ASSERT_TRUE(layer.ok()) << layer.status();
+  ExistingConnection(topo_.get(), layer->get(), &*shared, /*detach_first=*/false, layer_.get());
+}
+
+// Released sockets are forgotten after the grace period, with their tuple keys; live ones stay.
+TEST_F(SockLive, SweepDeletesReleasedOwnersAfterTheGrace) {
+  Process srv = Spawn(topo_->server(), {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count", "1"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(), {"udp-send", "--name", "nm-ucli", "--to", listening.local, "--bytes", "5"});
+  Expect(cli, "done");
+  Expect(srv, "done");
+  cli.Wait(kWaitMs).IgnoreError();
+  srv.Wait(kWaitMs).IgnoreError();
+  const netmon_tuple server_key = IngressTuple(listening.local, "10.255.255.1:9", IPPROTO_UDP, topo_->server().inode());
+  auto cookie = layer_->LookupCookie(server_key);
+  ASSERT_TRUE(cookie.has_value());
+  auto owner = layer_->LookupOwner(*cookie);
+  ASSERT_TRUE(owner.has_value());
+  ASSERT_NE(owner->released_ns, 0u) << "sock_release marked it";
+  layer_->SweepReleased(owner->released_ns + 1);  // within the grace: kept
+  EXPECT_TRUE(layer_->LookupOwner(*cookie).has_value());
+  const uint64_t deleted_before = layer_->Stats().owners_deleted;
+  layer_->SweepReleased(MonotonicNs() + 3'000'000'000ull);
+  EXPECT_FALSE(layer_->LookupOwner(*cookie).has_value());
+  EXPECT_FALSE(layer_->LookupCookie(server_key).has_value());
+  EXPECT_GT(layer_->Stats().owners_deleted, deleted_before);
+}
+
+}  // namespace
+}  // namespace netmon::sock

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sock_test_util.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <regex>
+
+#include "common/str_cat.h"
+#include "sock/addr.h"
+
+namespace netmon::sock::testing {
+
+std::optional<netmon_sock_event> EventLog::WaitFor(const std::function<bool(const netmon_sock_event&)>& match,
+                                                   int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  size_t checked = 0;
+  for (;;) {
+    for (; checked < events_.size(); ++checked) {
+      if (match(events_[checked])) return events_[checked];
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    layer_->PollEvents(20, [&](const netmon_sock_event& e) { events_.push_back(e); });
+  }
+}
+
+std::vector<netmon_sock_event> EventLog::All(const std::function<bool(const netmon_sock_event&)>& match,
+                                             int settle_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settle_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    layer_->PollEvents(20, [&](const netmon_sock_event& e) { events_.push_back(e); });
+  }
+  std::vector<netmon_sock_event> out;
+  for (const auto& e : events_) {
+    if (match(e)) out.push_back(e);
+  }
+  return out;
+}
+
+void EventLog::Drain() {
+  while (layer_->PollEvents(0, [&](const netmon_sock_event& e) { events_.push_back(e); }) > 0) {
+  }
+}
+
+std::string Comm(const netmon_owner& o) {
+  return std::string(o.comm, strnlen(o.comm, sizeof(o.comm)));
+}
+std::string Local(const netmon_sock_event& e) {
+  return FormatAddr(e.tuple.local_addr, e.tuple.local_port);
+}
+std::string Remote(const netmon_sock_event& e) {
+  return FormatAddr(e.tuple.remote_addr, e.tuple.remote_port);
+}
+
+bool SameEndpoint(const uint8_t addr[NETMON_ADDR_LEN], uint16_t port, const std::string& text) {
+  Addr want{};
+  uint16_t want_port = 0;
+  if (!ParseAddrPort(text, &want, &want_port)) return false;
+  return want_port == port && memcmp(want.data(), addr, NETMON_ADDR_LEN) == 0;
+}
+
+bool LocalIs(const netmon_sock_event& e, const std::string& text) {
+  return SameEndpoint(e.tuple.local_addr, e.tuple.local_port, text);
+}
+bool RemoteIs(const netmon_sock_event& e, const std::string& text) {
+  return SameEndpoint(e.tuple.remote_addr, e.tuple.remote_port, text);
+}
+
+netmon_tuple IngressTuple(const std::string& local, const std::string& remote, uint8_t proto, uint32_t netns) {
+  Addr la{}, ra{};
+  uint16_t lp = 0, rp = 0;
+  ParseAddrPort(local, &la, &lp);
+  ParseAddrPort(remote, &ra, &rp);
+  return MakeTuple(la, lp, ra, rp, proto, netns);
+}
+
+const char* EventName(uint8_t type) {
+  switch (type) {
+    case NETMON_SOCK_CONNECT: return "CONNECT";
+    case NETMON_SOCK_ACCEPT: return "ACCEPT";
+    case NETMON_SOCK_CLOSE: return "CLOSE";
+    case NETMON_SOCK_OWNER: return "OWNER";
+    default: return "?";
+  }
+}
+
+std::string Describe(const netmon_sock_event& e) {
+  return StrCat(EventName(e.type), " ", FormatTuple(e.tuple), " pid ", e.owner.tgid, " comm ", Comm(e.owner),
+                " outcome ", int(e.outcome), " err ", e.err, " role ", int(e.role), " latency_ns ", e.latency_ns,
+                " sent ", e.bytes_sent, " recv ", e.bytes_received, " cookie ", e.cookie);
+}
+
+std::string RunOutput(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return {};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe.get())) > 0) out.append(buf, n);
+  return out;
+}
+
+namespace {
+std::vector<std::string> AllMatches(const std::string& text, const std::regex& re) {
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+std::string AttachedListing() {
+  return RunOutput("bpftool -j link show 2>/dev/null") + RunOutput("bpftool -j cgroup tree 2>/dev/null");
+}
+}  // namespace
+
+std::vector<uint32_t> BpftoolAttachedProgIds() {
+  std::vector<uint32_t> ids;
+  for (const std::string& s : AllMatches(AttachedListing(), std::regex("\"prog_id\":(\\d+)"))) {
+    ids.push_back(static_cast<uint32_t>(std::stoul(s)));
+  }
+  for (const std::string& s : AllMatches(AttachedListing(), std::regex("\"id\":(\\d+),\"attach_type\""))) {
+    ids.push_back(static_cast<uint32_t>(std::stoul(s)));
+  }
+  return ids;
+}
+
+std::vector<std::string> BpftoolAttachedProgNames() {
+  std::string listing = RunOutput("bpftool cgroup tree 2>/dev/null");
+  // `bpftool link` prints program ids, not names: resolve them.
+  for (uint32_t id : BpftoolAttachedProgIds()) {
+    listing += RunOutput(StrCat("bpftool prog show id ", id, " 2>/dev/null"));
+  }
+  return AllMatches(listing, std::regex("(netmon_[A-Za-z0-9_]+)"));
+}
+
+}  // namespace netmon::sock::testing

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sock/socket_layer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "bpf/abi_check.h"
+#include "bpf/libbpf_log.h"
+#include "bpf/link.h"
+#include "bpf/skeleton.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "common/str_cat.h"
+#include "common/unique_fd.h"
+#include "netmon/sock_logic.h"
+#include "netmon_sock.skel.h"
+#include "netmon_sock_fentry.skel.h"
+#include "netmon_sock_kprobe.skel.h"
+#include "sock/addr.h"
+#include "sock/map_iter.h"
+#include "sock/probe.h"
+#include "sock/seed_diag.h"
+
+namespace netmon::sock {
+namespace {
+
+using MainSkel = NETMON_SKELETON(netmon_sock);
+using FentrySkel = NETMON_SKELETON(netmon_sock_fentry);
+using KprobeSkel = NETMON_SKELETON(netmon_sock_kprobe);
+
+struct RingBufferFree {
+  void operator()(struct ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+
+// The socket layer's own maps, created with the main object and handed to the fallback objects.
+constexpr const char* kSockMaps[] = {NETMON_MAP_SOCK_EVENTS, NETMON_MAP_SK_STATE, NETMON_MAP_SOCK_CTR};
+
+// Ring buffers must be a power-of-two multiple of the page size.
+uint32_t RingBytes(uint32_t wanted) {
+  uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  uint32_t size = page;
+  while (size < wanted && size < (1u << 30)) size <<= 1;
+  return size;
+}
+
+void SetAutoload(struct bpf_object* obj, const std::set<std::string>& want) {
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    bpf_program__set_autoload(prog, want.count(bpf_program__name(prog)) != 0);
+  }
+}
+
+}  // namespace
+
+struct SocketLayer::Impl {
+  const bpf::SharedMaps* shared = nullptr;
+  SocketLayerConfig cfg;
+  Features features;
+  std::vector<HookChoice> choices;
+  std::set<std::string> skip_programs;  // chosen but absent on this host (sys_exit_accept on arm64 ...)
+  MainSkel main;
+  FentrySkel fentry;
+  KprobeSkel kprobe;
+  UniqueFd cgroup_fd;
+  std::vector<bpf::Link> links;
+  std::unique_ptr<struct ring_buffer, RingBufferFree> ring;
+  std::unique_ptr<proc::ProcessCache> procs;
+  const std::function<void(const netmon_sock_event&)>* poll_cb = nullptr;
+  std::atomic<uint64_t> owners_deleted{0}, tuples_deleted{0}, records_read{0}, records_malformed{0};
+
+  struct bpf_object* Object(ObjectId id) const {
+    switch (id) {
+      case ObjectId::kMain: return main ? main->obj : nullptr;
+      case ObjectId::kFentry: return fentry ? fentry->obj : nullptr;
+      case ObjectId::kKprobe: return kprobe ? kprobe->obj : nullptr;
+      case ObjectId::kUserspace: return nullptr;
+    }
+    return nullptr;
+  }
+
+  const RungSpec* Chosen(const std::string& hook) const {
+    const auto& table = HookTable();
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (table[i].hook == hook && choices[i].rung >= 0) return &table[i].rungs[static_cast<size_t>(choices[i].rung)];
+    }
+    return nullptr;
+  }
+
+  std::set<std::string> Wanted(ObjectId id) const {
+    std::set<std::string> out;
+    const auto& table = HookTable();
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (choices[i].rung < 0) continue;
+      const RungSpec& r = table[i].rungs[static_cast<size_t>(choices[i].rung)];
+      if (r.object != id) continue;
+      for (const auto& p : r.programs) {
+        if (skip_programs.count(p) == 0) out.insert(p);
+      }
+    }
+    return out;
+  }
+
+  absl::Status LoadMain(MainSkel* skel, const std::set<std::string>& want) const {
+    NETMON_ASSIGN_OR_RETURN(*skel, MainSkel::Open("netmon_sock"));
+    SetAutoload((*skel)->obj, want);
+    if (int err = bpf_map__set_max_entries((*skel)->maps.netmon_sock_ev, RingBytes(cfg.ringbuf_bytes)); err != 0) {
+      return ErrnoError("size ring buffer", NETMON_MAP_SOCK_EVENTS, err);
+    }
+    NETMON_RETURN_IF_ERROR(shared->ReuseIn((*skel)->obj));
+    return skel->Load();
+  }
+
+  template <typename Skel>
+  absl::Status LoadFallback(Skel* skel, const char* name, const std::set<std::string>& want) const {
+    NETMON_ASSIGN_OR_RETURN(*skel, Skel::Open(name));
+    SetAutoload((*skel)->obj, want);
+    NETMON_RETURN_IF_ERROR(shared->ReuseIn((*skel)->obj));
+    for (const char* map_name : kSockMaps) {
+      struct bpf_map* ours = bpf_object__find_map_by_name((*skel)->obj, map_name);
+      struct bpf_map* theirs = bpf_object__find_map_by_name(main->obj, map_name);
+      if (ours == nullptr || theirs == nullptr) continue;
+      if (int err = bpf_map__reuse_fd(ours, bpf_map__fd(theirs)); err != 0) {
+        return ErrnoError("share map", StrCat(map_name, " with ", name), err);
+      }
+    }
+    return skel->Load();
+  }
+
+  // Probe -> choose -> load, re-choosing when the kernel refuses a chosen program (at most a few rounds: each
+  // round removes at least one rung).
+  absl::Status ProbeAndLoad() {
+    features = ProbeFeatures(cfg.cgroup_path);
+    std::map<std::pair<std::string, size_t>, std::string> refused;
+    auto unavailable = [&](const HookSpec& h, const RungSpec& r) -> std::optional<std::string> {
+      if (auto why = StaticUnavailable(features, cfg.disabled_rungs, h, r)) return why;
+      auto it = refused.find({h.hook, static_cast<size_t>(&r - h.rungs.data())});
+      if (it != refused.end()) return it->second;
+      return std::nullopt;
+    };
+    auto refuse = [&](ObjectId obj, const std::string& prog, const std::string& why) {
+      const auto& table = HookTable();
+      for (const HookSpec& h : table) {
+        for (size_t i = 0; i < h.rungs.size(); ++i) {
+          const RungSpec& r = h.rungs[i];
+          if (r.object != obj) continue;
+          for (const auto& p : r.programs) {
+            if (prog.empty() || p == prog) refused[{h.hook, i}] = why;
+          }
+        }
+      }
+    };
+    for (int round = 0; round < 8; ++round) {
+      choices = ChooseRungs(HookTable(), unavailable);
+      skip_programs.clear();
+      if (const RungSpec* accept = Chosen("sock.accept"); accept && accept->kind == RungKind::kTracepoint) {
+        // arm64 and other newer ABIs have accept4 only.
+        if (access("/sys/kernel/tracing/events/syscalls/sys_exit_accept/id", R_OK) != 0) {
+          skip_programs.insert("netmon_accept_exit");
+        }
+      }
+      main.Reset();
+      fentry.Reset();
+      kprobe.Reset();
+      const std::set<std::string> want_main = Wanted(ObjectId::kMain);
+      if (absl::Status st = LoadMain(&main, want_main); !st.ok()) {
+        // Find which programs the kernel refuses, one load each, and choose again without them.
+        main.Reset();
+        size_t before = refused.size();
+        for (const std::string& prog : want_main) {
+          MainSkel trial;
+          absl::Status one = LoadMain(&trial, {prog});
+          if (!one.ok()) refuse(ObjectId::kMain, prog, StrCat("load failed: ", one.message()));
+        }
+        if (refused.size() == before) return st;  // not a program's fault (maps, memory ...)
+        continue;
+      }
+      if (auto want = Wanted(ObjectId::kFentry); !want.empty()) {
+        if (absl::Status st = LoadFallback(&fentry, "netmon_sock_fentry", want); !st.ok()) {
+          refuse(ObjectId::kFentry, "", StrCat("load failed: ", st.message()));
+          continue;
+        }
+      }
+      if (auto want = Wanted(ObjectId::kKprobe); !want.empty()) {
+        if (absl::Status st = LoadFallback(&kprobe, "netmon_sock_kprobe", want); !st.ok()) {
+          refuse(ObjectId::kKprobe, "", StrCat("load failed: ", st.message()));
+          continue;
+        }
+      }
+      return absl::OkStatus();
+    }
+    return absl::InternalError("socket layer: no loadable set of hooks found");
+  }
+
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (size < sizeof(netmon_sock_event)) {
+      self->records_malformed.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+    }
+    netmon_sock_event e;
+    memcpy(&e, data, sizeof(e));
+    self->records_read.fetch_add(1, std::memory_order_relaxed);
+    if (e.owner.tgid != 0) {
+      std::string_view comm(e.owner.comm, strnlen(e.owner.comm, sizeof(e.owner.comm)));
+      self->procs->Note(e.owner.tgid, e.owner.start_time_ns, comm);
+    }
+    if (self->poll_cb != nullptr && *self->poll_cb) (*self->poll_cb)(e);
+    return 0;
+  }
+};
+
+SocketLayer::SocketLayer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SocketLayer::~SocketLayer() {
+  Detach();
+}
+
+absl::StatusOr<std::unique_ptr<SocketLayer>> SocketLayer::Create(const bpf::SharedMaps& shared,
+                                                                 const SocketLayerConfig& cfg) {
+  bpf::RouteLibbpfLog();
+  auto impl = std::make_unique<Impl>();
+  impl->shared = &shared;
+  impl->cfg = cfg;
+  impl->procs = std::make_unique<proc::ProcessCache>(cfg.process_cache_entries);
+  NETMON_RETURN_IF_ERROR(impl->ProbeAndLoad());
+  if (!impl->features.cgroup_path.empty()) {
+    impl->cgroup_fd.Reset(open(impl->features.cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!impl->cgroup_fd.valid()) return ErrnoError("open cgroup", impl->features.cgroup_path, errno);
+  }
+  struct ring_buffer* rb =
+      ring_buffer__new(bpf_map__fd(impl->main->maps.netmon_sock_ev), &Impl::OnRecord, impl.get(), nullptr);
+  if (rb == nullptr) return ErrnoError("open ring buffer", NETMON_MAP_SOCK_EVENTS, errno);
+  impl->ring.reset(rb);
+  std::unique_ptr<SocketLayer> layer(new SocketLayer(std::move(impl)));
+  for (const bpf::HookInfo& h : layer->Hooks()) {
+    if (h.rung.empty()) {
+      NETMON_LOG(kWarn, "sock", h.name, ": no usable hook (", h.detail, ")");
+    } else {
+      const std::string line = StrCat(h.name, " -> ", h.rung, h.degraded ? " (degraded)" : "", ": ", h.detail);
+      if (h.degraded) {
+        NETMON_LOG(kWarn, "sock", line);
+      } else {
+        NETMON_LOG(kInfo, "sock", line);
+      }
+    }
+  }
+  return layer;
+}
+
+absl::Status SocketLayer::Attach() {
+  if (attached()) return absl::OkStatus();
+  const auto& table = HookTable();
+  std::vector<bpf::Link> links;
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (impl_->choices[i].rung < 0) continue;
+    const RungSpec& r = table[i].rungs[static_cast<size_t>(impl_->choices[i].rung)];
+    if (r.kind == RungKind::kIter || r.object == ObjectId::kUserspace) continue;
+    struct bpf_object* obj = impl_->Object(r.object);
+    for (const std::string& name : r.programs) {
+      if (impl_->skip_programs.count(name) != 0) continue;
+      struct bpf_program* prog = obj ? bpf_object__find_program_by_name(obj, name.c_str()) : nullptr;
+      if (prog == nullptr) return absl::InternalError(StrCat("program ", name, " is not loaded"));
+      struct bpf_link* raw = r.kind == RungKind::kCgroup ? bpf_program__attach_cgroup(prog, impl_->cgroup_fd.get())
+                                                         : bpf_program__attach(prog);
+      const std::string what = r.kind == RungKind::kCgroup
+                                   ? StrCat(name, " to ", impl_->features.cgroup_path)
+                                   : StrCat(name, " (", table[i].hook, ", ", RungName(r.kind), ")");
+      NETMON_ASSIGN_OR_RETURN(bpf::Link link, bpf::Link::Adopt(raw, what));  // `links` detaches on return
+      links.push_back(std::move(link));
+    }
+  }
+  impl_->links = std::move(links);
+  NETMON_LOG(kInfo, "sock", "attached ", impl_->links.size(), " socket-layer programs");
+  return absl::OkStatus();
+}
+
+void SocketLayer::Detach() {
+  if (!impl_ || impl_->links.empty()) return;
+  size_t n = impl_->links.size();
+  impl_->links.clear();
+  NETMON_LOG(kInfo, "sock", "detached ", n, " socket-layer programs");
+}
+
+bool SocketLayer::attached() const {
+  return !impl_->links.empty();
+}
+
+absl::Status SocketLayer::SeedExistingSockets() {
+  const RungSpec* rung = impl_->Chosen("sock.existing");
+  if (rung == nullptr) return absl::UnimplementedError("no way to walk existing sockets on this host");
+  if (rung->kind == RungKind::kIter) {
+    NETMON_ASSIGN_OR_RETURN(
+        bpf::Link link,
+        bpf::Link::Adopt(bpf_program__attach_iter(impl_->main->progs.netmon_seed, nullptr), "netmon_seed iterator"));
+    UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
+    if (!iter.valid()) return ErrnoError("create iterator", "netmon_seed", errno);
+    char buf[256];
+    ssize_t n;
+    // The program writes nothing; reading to the end runs it over every task's files.
+    while ((n = read(iter.get(), buf, sizeof(buf))) > 0) {
+    }
+    if (n < 0) return ErrnoError("run iterator", "netmon_seed", errno);
+    SockStats s = Stats();
+    NETMON_LOG(kInfo, "sock",
+               "seeded existing sockets with the task_file iterator: ", s.kernel[NETMON_SCTR_SEEDED_OWNERS],
+               " owners, ", s.kernel[NETMON_SCTR_SEEDED_TUPLES], " tuples so far");
+  } else {
+    NETMON_RETURN_IF_ERROR(SeedFromSockDiag(*impl_->shared, impl_->features.cgroup_path).status());
+  }
+  // Name the processes now, while they live: reading /proc when their events arrive may be too late.
+  ForEachEntry<uint64_t, netmon_owner>(impl_->shared->owners_fd(), [&](const uint64_t&, const netmon_owner& o) {
+    if (o.source == NETMON_SRC_EXISTING && o.tgid != 0) {
+      impl_->procs->Note(o.tgid, o.start_time_ns, std::string_view(o.comm, strnlen(o.comm, sizeof(o.comm))));
+    }
+  });
+  return absl::OkStatus();
+}
+
+int SocketLayer::PollEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) {
+  impl_->poll_cb = &cb;
+  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  impl_->poll_cb = nullptr;
+  return n;
+}
+
+void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {
+  const int state_fd = bpf_map__fd(impl_->main->maps.netmon_sk_state);
+  std::set<uint64_t> doomed;
+  ForEachEntry<uint64_t, netmon_owner>(impl_->shared->owners_fd(), [&](const uint64_t& cookie, const netmon_owner& o) {
+    if (o.released_ns == 0 || now_monotonic_ns < o.released_ns + impl_->cfg.release_grace_ns) return;
+    if (o.proto == IPPROTO_TCP && now_monotonic_ns < o.released_ns + impl_->cfg.tcp_linger_ns) {
+      // Released by the process but still closing: netmon_sk_state lives until the CLOSE record went out.
+      netmon_sock_state st{};
+      if (bpf_map_lookup_elem(state_fd, &cookie, &st) == 0 && !(st.flags & NETMON_SKS_CLOSED)) return;
+    }
+    doomed.insert(cookie);
+  });
+  if (doomed.empty()) return;
+  std::vector<netmon_tuple> tuples;
+  ForEachEntry<netmon_tuple, netmon_tuple_owner>(impl_->shared->tuples_fd(),
+                                                 [&](const netmon_tuple& t, const netmon_tuple_owner& v) {
+                                                   if (doomed.count(v.cookie) != 0) tuples.push_back(t);
+                                                 });
+  for (const netmon_tuple& t : tuples) {
+    if (impl_->shared->DeleteTuple(t).ok()) impl_->tuples_deleted.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (uint64_t cookie : doomed) {
+    bpf_map_delete_elem(state_fd, &cookie);
+    if (impl_->shared->DeleteOwner(cookie).ok()) impl_->owners_deleted.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::vector<bpf::HookInfo> SocketLayer::Hooks() const {
+  return DescribeChoices(HookTable(), impl_->choices, attached());
+}
+
+std::optional<netmon_owner> SocketLayer::LookupOwner(uint64_t cookie) const {
+  return impl_->shared->LookupOwner(cookie);
+}
+
+std::optional<uint64_t> SocketLayer::LookupCookie(const netmon_tuple& tuple) const {
+  for (const netmon_tuple& key : LookupKeys(tuple)) {
+    if (auto v = impl_->shared->LookupTuple(key)) return v->cookie;
+  }
+  return std::nullopt;
+}
+
+const proc::ProcessCache& SocketLayer::processes() const {
+  return *impl_->procs;
+}
+
+SockStats SocketLayer::Stats() const {
+  SockStats s;
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  const int fd = bpf_map__fd(impl_->main->maps.netmon_sock_ctr);
+  for (uint32_t i = 0; i < NETMON_SCTR_MAX; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0) continue;
+    for (uint64_t v : per_cpu) s.kernel[i] += v;
+  }
+  s.owners_deleted = impl_->owners_deleted.load();
+  s.tuples_deleted = impl_->tuples_deleted.load();
+  s.records_read = impl_->records_read.load();
+  s.records_malformed = impl_->records_malformed.load();
+  return s;
+}
+
+std::vector<uint32_t> SocketLayer::AttachedProgramIds() const {
+  std::vector<uint32_t> ids;
+  for (const bpf::Link& link : impl_->links) {
+    bpf_link_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_link__fd(link.get()), &info, &len) == 0) ids.push_back(info.prog_id);
+  }
+  return ids;
+}
+
+}  // namespace netmon::sock
