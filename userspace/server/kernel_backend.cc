@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/kernel_backend.h"
 
+#include <map>
+
 #include "bpf/mounts.h"
 #include "common/log.h"
 #include "common/netns.h"
@@ -52,9 +54,14 @@ absl::StatusOr<std::unique_ptr<KernelBackend>> KernelBackend::Create(const Serve
   pc.flow_entries = config.flow_map_entries;
   pc.ringbuf_bytes = config.dns_ringbuf_bytes;
   pc.dns_ports = config.dns_ports;
-  NETMON_ASSIGN_OR_RETURN(b->packets_, flow::PacketLayer::Create(b->maps_, pc));
-
+  std::map<std::string, size_t> group_of_netns;  // netns path ("" = ours) -> index in packets_
   for (const InterfaceConfig& ic : config.interfaces) {
+    auto [it, added] = group_of_netns.try_emplace(ic.netns, b->packets_.size());
+    if (added) {
+      PacketGroup g;
+      NETMON_ASSIGN_OR_RETURN(g.layer, flow::PacketLayer::Create(b->maps_, pc));
+      b->packets_.push_back(std::move(g));
+    }
     flow::InterfaceSpec spec;
     spec.name = ic.name;
     spec.xdp_ingress = ic.xdp_ingress;
@@ -63,7 +70,7 @@ absl::StatusOr<std::unique_ptr<KernelBackend>> KernelBackend::Create(const Serve
       spec.netns_fd = fd.get();
       b->netns_fds_.push_back(std::move(fd));
     }
-    b->interfaces_.push_back(std::move(spec));
+    b->packets_[it->second].interfaces.push_back(std::move(spec));
   }
   return b;
 }
@@ -74,9 +81,9 @@ KernelBackend::~KernelBackend() {
 
 absl::Status KernelBackend::Attach() {
   NETMON_RETURN_IF_ERROR(sock_->Attach());
-  if (!interfaces_.empty()) {
-    if (absl::Status s = packets_->Attach(interfaces_); !s.ok()) {
-      sock_->Detach();
+  for (PacketGroup& g : packets_) {
+    if (absl::Status s = g.layer->Attach(g.interfaces); !s.ok()) {
+      Detach();  // all or nothing
       return s;
     }
   }
@@ -84,7 +91,7 @@ absl::Status KernelBackend::Attach() {
 }
 
 void KernelBackend::Detach() {
-  if (packets_) packets_->Detach();
+  for (PacketGroup& g : packets_) g.layer->Detach();
   if (sock_) sock_->Detach();
 }
 
@@ -105,12 +112,21 @@ int KernelBackend::PollSockEvents(int timeout_ms, const std::function<void(const
 }
 
 int KernelBackend::PollDnsEvents(const std::function<void(const netmon_dns_event&)>& cb) {
-  return packets_->PollDns(0, cb);
+  int n = 0;
+  for (PacketGroup& g : packets_) {
+    int r = g.layer->PollDns(0, cb);
+    if (r > 0) n += r;
+  }
+  return n;
 }
 
 absl::Status KernelBackend::ReadFlows(std::vector<flow::FlowSample>* out) {
-  if (!packets_->attached()) return absl::OkStatus();
-  return packets_->ReadFlows(out);
+  absl::Status result;
+  for (PacketGroup& g : packets_) {
+    if (!g.layer->attached()) continue;
+    if (absl::Status s = g.layer->ReadFlows(out); !s.ok()) result = s;
+  }
+  return result;
 }
 
 void KernelBackend::SweepReleased(uint64_t now_monotonic_ns) {
@@ -129,8 +145,10 @@ join::OwnerSource KernelBackend::Owners() {
 
 std::vector<bpf::HookInfo> KernelBackend::Hooks() const {
   std::vector<bpf::HookInfo> out = sock_->Hooks();
-  std::vector<bpf::HookInfo> p = packets_->Hooks();
-  out.insert(out.end(), p.begin(), p.end());
+  for (const PacketGroup& g : packets_) {
+    std::vector<bpf::HookInfo> p = g.layer->Hooks();
+    out.insert(out.end(), p.begin(), p.end());
+  }
   return out;
 }
 
@@ -139,6 +157,11 @@ std::map<std::string, uint64_t> KernelBackend::Counters() {
   auto c = maps_.ReadCounters();
   if (!c.ok()) return out;
   for (const NamedCounter& n : kLossCounters) out[n.name] = (*c)[static_cast<size_t>(n.index)];
+  sock::SockStats ss = sock_->Stats();
+  out["sock.accept_no_sock"] = ss.kernel[NETMON_SCTR_ACCEPT_NO_SOCK];
+  out["sock.accept_no_cookie"] = ss.kernel[NETMON_SCTR_ACCEPT_NO_COOKIE];
+  out["sock.state_update_fail"] = ss.kernel[NETMON_SCTR_STATE_UPDATE_FAIL];
+  out["sock.records_malformed"] = ss.records_malformed;
   return out;
 }
 

@@ -40,9 +40,14 @@ class KernelBackend final : public CaptureBackend {
 
   bpf::SharedMaps maps_;
   std::unique_ptr<sock::SocketLayer> sock_;
-  std::unique_ptr<flow::PacketLayer> packets_;
+  // One packet layer per network namespace: a layer tells its interfaces apart by ifindex, which is unique only
+  // within a namespace.
+  struct PacketGroup {
+    std::unique_ptr<flow::PacketLayer> layer;
+    std::vector<flow::InterfaceSpec> interfaces;
+  };
+  std::vector<PacketGroup> packets_;
   std::vector<UniqueFd> netns_fds_;  // keep the interfaces' namespaces open while we may attach there
-  std::vector<flow::InterfaceSpec> interfaces_;
 };
 
 }  // namespace netmon::server

@@ -97,6 +97,10 @@ int Run(int argc, char** argv) {
   }
   log::SetLevel(level);
 
+  // Unreadable certificates are a configuration error: say so before loading anything.
+  if (config->security.mtls()) {
+    if (auto m = rpc::LoadTlsMaterial(config->security); !m.ok()) return Fail(1, std::string(m.status().message()));
+  }
   auto lock = InstanceLock::Acquire();
   if (!lock.ok()) return Fail(1, std::string(lock.status().message()));
 

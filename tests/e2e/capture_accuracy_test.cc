@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+// Numbers and names: per-flow DATA byte totals equal an independent capture (tcpdump on the same interface), the
+// initiator is the source, and lifecycle and DNS events carry the PIDs of the processes that really did it.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "e2e_env.h"
+
+namespace netmon::e2e {
+namespace {
+
+using nlohmann::json;
+
+class CaptureAccuracy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (ServerBinary().empty()) GTEST_SKIP() << "netmon-server was not built (packet/socket layers missing)";
+    auto topo = testenv::Topology::Create();
+    ASSERT_TRUE(topo.ok()) << topo.status();
+    topo_ = std::make_unique<testenv::Topology>(std::move(*topo));
+    auto server = ServerProcess::Start(TopologyConfig(*topo_));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ = server_->Stub();
+  }
+  std::vector<network_monitor::NetworkEvent> Finish(const std::string& id) {
+    EXPECT_TRUE(StopCapture(*stub_, id).ok()) << id;
+    auto r = Results(*stub_, id);
+    EXPECT_TRUE(r.status.ok()) << id << ": " << r.status.error_message();
+    return r.events();
+  }
+  std::unique_ptr<testenv::Topology> topo_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<network_monitor::NetworkMonitorService::Stub> stub_;
+};
+
+TEST_F(CaptureAccuracy, ByteTotalsPerFlowEqualAnIndependentCapture) {
+  struct Case {
+    const char* what;
+    bool ipv6, udp;
+    int64_t send, recv;
+  } cases[] = {
+      {"tcp4", false, false, 300000, 200000},
+      {"tcp6", true, false, 50000, 120000},
+      {"udp4", false, true, 1200, 900},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    auto counter = PacketCounter::Start(topo_->client(), topo_->client_end().ifname);
+    ASSERT_TRUE(counter.ok()) << counter.status();
+    std::string id = std::string("bytes-") + c.what;
+    ASSERT_TRUE(StartCapture(*stub_, CaptureRequest(id, 120)).ok());
+    auto run = c.udp ? RunUdp(*topo_, c.ipv6, c.send, c.recv) : RunTcp(*topo_, c.ipv6, c.send, c.recv);
+    ASSERT_TRUE(run.ok()) << run.status();
+    auto evs = Finish(id);
+    auto independent = (*counter)->Stop(run->client_local, run->server_local);
+    ASSERT_TRUE(independent.ok()) << independent.status();
+    FlowTotals netmon = SumData(evs, run->client_local, run->server_local, run->client_pid);
+    EXPECT_GT(independent->sent, c.send);
+    EXPECT_EQ(netmon.sent, independent->sent);
+    EXPECT_EQ(netmon.received, independent->received);
+    EXPECT_EQ(netmon.packets_sent, independent->packets_sent);
+    EXPECT_EQ(netmon.packets_received, independent->packets_received);
+    // The client initiated: it is the source of every DATA event of its flow.
+    for (const auto& e : evs) {
+      if (e.event_type() == "DATA" && e.process_id() == run->client_pid && e.dest_addr() == run->server_local) {
+        EXPECT_EQ(e.source_addr(), run->client_local);
+      }
+      if (e.event_type() == "DATA" && e.process_id() == run->client_pid) {
+        EXPECT_NE(e.dest_addr(), run->client_local) << "initiator must be the source: " << e.DebugString();
+      }
+    }
+    // The server process's own view of the same flow is attributed to it, with the client as source too.
+    FlowTotals server_side = SumData(evs, run->client_local, run->server_local, run->server_pid);
+    EXPECT_GT(server_side.data_events, 0);
+    EXPECT_EQ(server_side.received, netmon.sent) << "what the client sent, the server received";
+  }
+}
+
+TEST_F(CaptureAccuracy, LifecycleEventsCarryTheRightPids) {
+  ASSERT_TRUE(StartCapture(*stub_, CaptureRequest("life", 120)).ok());
+  auto run = RunTcp(*topo_, false, 1000, 2000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto evs = Finish("life");
+  bool connect = false, accept = false, client_close = false, server_close = false;
+  for (const auto& e : evs) {
+    bool ours = (e.source_addr() == run->client_local && e.dest_addr() == run->server_local);
+    if (!ours) continue;
+    json x = Extra(e);
+    if (e.event_type() == "CONNECT") {
+      connect = true;
+      EXPECT_EQ(e.process_id(), run->client_pid);
+      EXPECT_EQ(e.process_name(), "nm-trafficgen");  // the comm trafficgen gives itself
+      EXPECT_EQ(x.value("outcome", ""), "established");
+    } else if (e.event_type() == "ACCEPT") {
+      accept = true;
+      EXPECT_EQ(e.process_id(), run->server_pid);
+    } else if (e.event_type() == "CLOSE") {
+      EXPECT_TRUE(e.process_id() == run->client_pid || e.process_id() == run->server_pid) << e.DebugString();
+      client_close = client_close || e.process_id() == run->client_pid;
+      server_close = server_close || e.process_id() == run->server_pid;
+      EXPECT_TRUE(x.contains("duration_ms"));
+    }
+    EXPECT_GT(e.timestamp_ns(), 1'600'000'000'000'000'000);  // Unix epoch nanoseconds
+  }
+  EXPECT_TRUE(connect);
+  EXPECT_TRUE(accept);
+  EXPECT_TRUE(client_close);
+  EXPECT_TRUE(server_close);
+}
+
+TEST_F(CaptureAccuracy, DnsEventsCarryTheQueryingProcessAndTheAnswers) {
+  auto dns = testenv::DnsServer::Start(topo_->server(), topo_->server_end().ipv4, topo_->server_end().ipv6);
+  ASSERT_TRUE(dns.ok()) << dns.status();
+  ASSERT_TRUE(StartCapture(*stub_, CaptureRequest("dns", 120, 0, 53)).ok());
+  struct Query {
+    std::vector<std::string> argv;
+    std::string name, type;
+    bool tcp;
+  } queries[] = {
+      {{"dig", "@" + topo_->server_end().ipv4, "a.nm.test", "A", "+tries=1", "+time=5"}, "a.nm.test", "A", false},
+      {{"dig", "@" + topo_->server_end().ipv6, "chain.nm.test", "A", "+tries=1", "+time=5"},
+       "chain.nm.test",
+       "A",
+       false},
+      {{"dig", "@" + topo_->server_end().ipv4, "missing.nm.test", "A", "+tries=1", "+time=5"},
+       "missing.nm.test",
+       "A",
+       false},
+      {{"dig", "+tcp", "@" + topo_->server_end().ipv4, "aaaa.nm.test", "AAAA", "+tries=1", "+time=5"},
+       "aaaa.nm.test",
+       "AAAA",
+       true},
+  };
+  std::vector<int> pids;
+  for (const auto& q : queries) {
+    auto p = testenv::Process::Spawn(&topo_->client(), q.argv);
+    ASSERT_TRUE(p.ok()) << p.status();
+    pids.push_back(p->pid());
+    auto rc = p->Wait(20000);
+    ASSERT_TRUE(rc.ok() && *rc == 0) << "dig failed";
+  }
+  auto evs = Finish("dns");
+  for (size_t i = 0; i < std::size(queries); ++i) {
+    SCOPED_TRACE(queries[i].name);
+    bool query = false, response = false;
+    for (const auto& e : evs) {
+      json x = Extra(e);
+      if (x.value("name", "") != queries[i].name || e.process_id() != pids[i]) continue;
+      EXPECT_EQ(x.value("type", ""), queries[i].type);
+      EXPECT_EQ(x.value("protocol", ""), queries[i].tcp ? "tcp" : "udp");
+      if (e.event_type() == "DNS_QUERY") {
+        query = true;
+        EXPECT_EQ(PortOf(e.dest_addr()), 53);
+        EXPECT_GT(e.bytes_sent(), 0);
+      } else if (e.event_type() == "DNS_RESPONSE") {
+        response = true;
+        EXPECT_EQ(PortOf(e.source_addr()), 53);
+        EXPECT_TRUE(x.contains("latency_us"));
+        EXPECT_EQ(x.value("rcode", ""), queries[i].name == "missing.nm.test" ? "NXDOMAIN" : "NOERROR");
+        if (queries[i].name == "chain.nm.test") {
+          std::set<std::string> types;
+          for (const auto& a : x["answers"]) types.insert(a.value("type", ""));
+          EXPECT_TRUE(types.count("CNAME") && types.count("A")) << x.dump();
+        }
+      }
+    }
+    EXPECT_TRUE(query);
+    EXPECT_TRUE(response);
+  }
+  // The server side of the same exchange belongs to dnsmasq.
+  bool dnsmasq = false;
+  for (const auto& e : evs) dnsmasq = dnsmasq || (e.event_type() == "DNS_QUERY" && e.process_id() == dns->pid());
+  EXPECT_TRUE(dnsmasq);
+}
+
+}  // namespace
+}  // namespace netmon::e2e

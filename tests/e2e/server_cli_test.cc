@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// The binary as an operator meets it (design.md §4.5): --help, one-line refusals of bad configurations (plaintext
+// off loopback among them), nothing attached while idle, and a clean SIGTERM during a capture: the follower gets
+// its final chunk, the server exits 0, nothing stays attached.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <future>
+#include <thread>
+
+#include "e2e_env.h"
+
+namespace netmon::e2e {
+namespace {
+
+using nlohmann::json;
+
+TEST(ServerCli, HelpAndUsage) {
+  NETMON_REQUIRE_SERVER();
+  std::string out;
+  EXPECT_EQ(rpc::testing::RunCommand(ServerBinary() + " --help", &out), 0);
+  EXPECT_NE(out.find("--config"), std::string::npos);
+  EXPECT_NE(out.find("listen_addr"), std::string::npos);
+  out.clear();
+  EXPECT_EQ(rpc::testing::RunCommand(ServerBinary(), &out), 2);
+  EXPECT_NE(out.find("--config"), std::string::npos);
+  out.clear();
+  EXPECT_EQ(rpc::testing::RunCommand(ServerBinary() + " --bogus", &out), 2);
+}
+
+TEST(ServerCli, BadConfigurationsExitWithOneLine) {
+  NETMON_REQUIRE_SERVER();
+  struct Case {
+    std::string config;
+    const char* mention;
+  } cases[] = {
+      {R"({"listen_addr": "0.0.0.0:0"})", "plaintext"},
+      {R"({"listen_addr": "0.0.0.0:0", "security": {"mode": "none"}})", "plaintext"},
+      {R"({"max_sesions": 2})", "max_sesions"},
+      {R"({"interfaces": [{"name": "eth0", "ingress": "dpdk"}]})", "ingress"},
+      {R"({"security": {"mode": "mtls", "tls": {"cert_file": "/nonexistent.pem", "key_file": "k", "ca_file": "c"}},
+           "listen_addr": "127.0.0.1:0"})",
+       "nonexistent"},
+      {"{not json", "JSON"},
+  };
+  for (const Case& c : cases) {
+    RunResult r = RunServerExpectingExit(c.config);
+    EXPECT_NE(r.exit_code, 0) << c.config;
+    EXPECT_NE(r.output.find(c.mention), std::string::npos) << c.config << "\n" << r.output;
+    // One line: the reason, nothing else on stderr before exiting.
+    std::string trimmed = r.output;
+    while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
+    EXPECT_EQ(trimmed.find('\n'), std::string::npos) << r.output;
+  }
+  RunResult missing = RunServerExpectingExit("{}", {"--log-level", "loud"});
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST(ServerCli, IdleMeansNothingAttachedAndSigtermEndsCapturesCleanly) {
+  NETMON_REQUIRE_SERVER();
+  auto topo = testenv::Topology::Create();
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  std::vector<const testenv::Netns*> nss = {&topo->client(), &topo->server()};
+  auto server = ServerProcess::Start(TopologyConfig(*topo));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->Stub();
+  const int server_pid = (*server)->pid();
+  auto before = NetmonAttachments(nss, server_pid);
+  EXPECT_TRUE(before.empty()) << "attached before any capture: " << before.front();
+
+  grpc::Status started = StartCapture(*stub, CaptureRequest("idle-1", 2));
+  ASSERT_TRUE(started.ok()) << started.error_message();
+  EXPECT_FALSE(NetmonAttachments(nss, server_pid).empty()) << "nothing attached during a capture";
+  auto r = Results(*stub, "idle-1");
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.chunks.back().stats().state(), network_monitor::CAPTURE_STATE_COMPLETED);
+  auto left = NetmonAttachments(nss, server_pid);
+  EXPECT_TRUE(left.empty()) << "still attached after the last capture: " << left.front();
+
+  // A running capture at SIGTERM: its follower still gets the final chunk.
+  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("sigterm-1", 600)).ok());
+  rpc::testing::StreamResult follow;
+  std::promise<void> first_chunk;
+  std::thread reader([&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    network_monitor::GetCaptureResultsRequest req;
+    req.set_session_id("sigterm-1");
+    auto rd = stub->GetCaptureResults(&ctx, req);
+    network_monitor::NetworkCaptureChunk chunk;
+    bool signalled = false;
+    while (rd->Read(&chunk)) {
+      follow.chunks.push_back(chunk);
+      if (!signalled) first_chunk.set_value();
+      signalled = true;
+    }
+    follow.status = rd->Finish();
+    if (!signalled) first_chunk.set_value();
+  });
+  // Traffic, so the follower provably subscribed (it received a chunk) before the signal.
+  auto srv = testenv::Process::Spawn(&topo->server(), {testenv::TrafficgenPath(), "tcp-serve", "--listen",
+                                                       topo->server_end().ipv4 + ":0", "--recv", "1000"});
+  ASSERT_TRUE(srv.ok()) << srv.status();
+  auto listening = testenv::ExpectTrafficgenEvent(*srv, "listening", 10000);
+  ASSERT_TRUE(listening.ok()) << listening.status();
+  auto cli = testenv::Process::Spawn(
+      &topo->client(), {testenv::TrafficgenPath(), "tcp-connect", "--to",
+                        topo->server_end().ipv4 + ":" + std::to_string(PortOf(listening->local)), "--send", "1000"});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  EXPECT_TRUE(testenv::ExpectTrafficgenEvent(*cli, "done", 10000).ok());
+  ASSERT_EQ(first_chunk.get_future().wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  auto rc = (*server)->Stop();
+  reader.join();
+  (void)srv->Wait(10000);
+  (void)cli->Wait(10000);
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_EQ(*rc, 0);
+  ASSERT_TRUE(follow.status.ok()) << follow.status.error_message();
+  ASSERT_FALSE(follow.chunks.empty());
+  EXPECT_TRUE(follow.chunks.back().is_final());
+  EXPECT_EQ(follow.chunks.back().stats().state(), network_monitor::CAPTURE_STATE_STOPPED);
+  left = NetmonAttachments(nss, server_pid);
+  EXPECT_TRUE(left.empty()) << "attached after shutdown: " << left.front();
+}
+
+}  // namespace
+}  // namespace netmon::e2e
