@@ -195,6 +195,7 @@ void Joiner::FillProcess(Event& ev, const Owner& owner) {
 }
 
 void Joiner::OnFlows(std::span<const flow::FlowSample> samples, std::vector<Event>* out) {
+  out->reserve(out->size() + samples.size());
   for (const flow::FlowSample& s : samples) {
     uint64_t egress_b = s.bytes[NETMON_DIR_EGRESS], ingress_b = s.bytes[NETMON_DIR_INGRESS];
     uint64_t egress_p = s.packets[NETMON_DIR_EGRESS], ingress_p = s.packets[NETMON_DIR_INGRESS];
@@ -222,11 +223,15 @@ void Joiner::OnFlows(std::span<const flow::FlowSample> samples, std::vector<Even
     ev.bytes_received = static_cast<int64_t>(ingress_b);
     ev.packets = egress_p + ingress_p;
     Endpoint local = LocalOf(s.tuple), remote = RemoteOf(s.tuple);
-    if (st.local_is_source) {
-      SetEndpoints(ev, local, remote);
-    } else {
-      SetEndpoints(ev, remote, local);
+    ev.src = st.local_is_source ? local : remote;
+    ev.dst = st.local_is_source ? remote : local;
+    if (st.source_text.empty() || st.text_local_is_source != st.local_is_source) {
+      st.source_text = FormatEndpoint(ev.src);
+      st.dest_text = FormatEndpoint(ev.dst);
+      st.text_local_is_source = st.local_is_source;
     }
+    ev.source_addr = st.source_text;
+    ev.dest_addr = st.dest_text;
     FillProcess(ev, st.owner);
 
     JsonWriter w;
@@ -240,6 +245,8 @@ void Joiner::OnFlows(std::span<const flow::FlowSample> samples, std::vector<Even
     AppendAttribution(w, st.owner);
     w.EndObject();
     ev.extra_info = w.Take();
+    // Retained events keep this string for the capture's life: do not keep the writer's slack with it.
+    if (ev.extra_info.capacity() > ev.extra_info.size() + 32) ev.extra_info.shrink_to_fit();
 
     st.last_end_ns = end;
     st.last_activity_ns = std::max(st.last_activity_ns, end);

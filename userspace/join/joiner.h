@@ -105,6 +105,10 @@ class Joiner {
     uint64_t closed_ns = 0;
     uint64_t bytes[NETMON_DIR_COUNT] = {};
     uint64_t packets[NETMON_DIR_COUNT] = {};
+    // Text of the source/dest as last emitted: a flow's DATA events repeat them, and formatting addresses is the
+    // join's most expensive step per event.
+    bool text_local_is_source = false;
+    std::string source_text, dest_text;
   };
   using FlowMap = std::unordered_map<netmon_tuple, FlowState, TupleHash, TupleEq>;
 

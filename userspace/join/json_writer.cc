@@ -12,8 +12,13 @@ constexpr char kHex[] = "0123456789abcdef";
 
 void AppendJsonString(std::string* out, std::string_view value) {
   out->push_back('"');
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
+  // Runs of characters that need no escaping (nearly all of them) are appended in one go.
+  size_t run = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') continue;
+    out->append(value.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -21,15 +26,12 @@ void AppendJsonString(std::string* out, std::string_view value) {
       case '\r': out->append("\\r"); break;
       case '\t': out->append("\\t"); break;
       default:
-        if (c < 0x20 || c >= 0x7f) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xf]);
     }
   }
+  out->append(value.data() + run, value.size() - run);
   out->push_back('"');
 }
 

@@ -13,7 +13,7 @@ namespace netmon::join {
 
 class JsonWriter {
  public:
-  JsonWriter() { out_.reserve(192); }
+  JsonWriter() { out_.reserve(256); }
 
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
