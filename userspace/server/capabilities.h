@@ -16,10 +16,11 @@ namespace netmon::server {
 absl::Status KeepOnlyCapabilities(const std::vector<int>& keep);
 
 // The capabilities the running server keeps: CAP_BPF and CAP_PERFMON (load, attach, read maps), CAP_NET_ADMIN
-// (TC/XDP, cgroup socket hooks), CAP_SYS_ADMIN (entering interface namespaces, BPF object ids, iterators; kernels
-// before 5.8 need it for everything BPF), CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (reading /proc/PID/fd to attribute
-// sockets that predate a capture), CAP_SYS_RESOURCE (memlock on kernels that still charge BPF maps to it), and
-// CAP_NET_BIND_SERVICE only when listening on a port below 1024.
+// (TC/XDP, cgroup socket hooks), CAP_SYS_ADMIN (the layers setns() into each interface's namespace at attach, the
+// host's included: measured on 6.18, without it the first capture fails with EPERM from setns; also BPF object ids
+// and iterators, and kernels before 5.8 need it for all of BPF), CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (reading
+// /proc/PID/fd to attribute sockets that predate a capture), CAP_SYS_RESOURCE (memlock on kernels that still charge BPF
+// maps to it), and CAP_NET_BIND_SERVICE only when listening on a port below 1024.
 std::vector<int> ServerCapabilities(bool bind_privileged_port);
 
 // "cap_bpf,cap_net_admin,..." of the calling thread's effective set (logs and tests).

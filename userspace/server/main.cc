@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "bpf/libbpf_log.h"
 #include "bpf/mounts.h"
 #include "common/log.h"
 #include "common/str_cat.h"
@@ -96,6 +97,7 @@ int Run(int argc, char** argv) {
     return Fail(2, StrCat("--log-level: \"", level_name, "\" is not debug, info, warn or error"));
   }
   log::SetLevel(level);
+  bpf::RouteLibbpfLog();  // one log stream: libbpf's messages (e.g. from the sweep) go through ours
 
   // Unreadable certificates are a configuration error: say so before loading anything.
   if (config->security.mtls()) {
