@@ -88,7 +88,10 @@ uint64_t ThroughAgent(const std::string& address, const std::string& id, bool pa
       return n;
     }
     if (!parse) n += std::stoull(last) - before;
-    if (complete) return n;
+    if (complete) {
+      ++*polls;
+      return n;
+    }
   }
   return n;
 }

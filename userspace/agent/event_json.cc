@@ -5,8 +5,6 @@
 #include <charconv>
 #include <cstdint>
 
-#include "nlohmann/json.hpp"
-
 namespace netmon::agent {
 namespace {
 
@@ -134,10 +132,166 @@ void AppendJsonString(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
+namespace {
+
+// The validator below is hand-written because it runs once per delivered event: nlohmann::json::accept took
+// about 45% of the agent's CPU at 450k events/s (perf, 500k events of ~160-byte extra_info).
+class JsonChecker {
+ public:
+  explicit JsonChecker(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool Valid() {
+    enum class Want { kValue, kValueOrClose, kKeyOrClose, kKey };
+    Want want = Want::kValue;
+    while (true) {
+      SkipSpace();
+      if (p_ == end_) return false;
+      bool closed_empty = false;
+      if (want == Want::kKeyOrClose || want == Want::kKey) {
+        if (want == Want::kKeyOrClose && *p_ == '}') {
+          ++p_;
+          --depth_;
+          closed_empty = true;
+        } else {
+          if (*p_ != '"' || !String()) return false;
+          SkipSpace();
+          if (p_ == end_ || *p_ != ':') return false;
+          ++p_;
+          want = Want::kValue;
+          continue;
+        }
+      } else if (want == Want::kValueOrClose && *p_ == ']') {
+        ++p_;
+        --depth_;
+        closed_empty = true;
+      }
+      if (!closed_empty) {
+        char c = *p_;
+        if (c == '{' || c == '[') {
+          if (depth_ == kMaxDepth) return false;
+          stack_[depth_++] = c;
+          ++p_;
+          want = c == '{' ? Want::kKeyOrClose : Want::kValueOrClose;
+          continue;
+        }
+        bool ok = c == '"'   ? String()
+                  : c == 't' ? Literal("true")
+                  : c == 'f' ? Literal("false")
+                  : c == 'n' ? Literal("null")
+                             : Number();
+        if (!ok) return false;
+      }
+      // A value is complete: close containers or move to the next element.
+      while (true) {
+        SkipSpace();
+        if (depth_ == 0) return p_ == end_;
+        if (p_ == end_) return false;
+        bool in_object = stack_[depth_ - 1] == '{';
+        if (*p_ == ',') {
+          ++p_;
+          want = in_object ? Want::kKey : Want::kValue;
+          break;
+        }
+        if (*p_ != (in_object ? '}' : ']')) return false;
+        ++p_;
+        --depth_;
+      }
+    }
+  }
+
+ private:
+  // Deeper documents are kept as strings: Go's encoding/json (ServiceRadar's poller) refuses nesting beyond
+  // 10000, and a whole chunk must never fail to parse because of one event.
+  static constexpr int kMaxDepth = 512;
+
+  void SkipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool Literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+  static bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+  bool Digits() {
+    const char* start = p_;
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+    return p_ != start;
+  }
+
+  // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  bool Number() {
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (!Digits()) {
+      return false;
+    }
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      if (!Digits()) return false;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!Digits()) return false;
+    }
+    return true;
+  }
+
+  bool String() {
+    ++p_;  // opening quote
+    std::string_view all(p_, static_cast<size_t>(end_ - p_));
+    size_t i = 0;
+    while (i < all.size()) {
+      auto c = static_cast<uint8_t>(all[i]);
+      if (c == '"') {
+        p_ += i + 1;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (++i == all.size()) return false;
+        char e = all[i];
+        if (e == 'u') {
+          if (i + 4 >= all.size()) return false;
+          for (size_t k = 1; k <= 4; ++k) {
+            if (!IsHex(all[i + k])) return false;
+          }
+          i += 5;
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+          ++i;
+        } else {
+          return false;
+        }
+        continue;
+      }
+      if (c >= 0x80) {
+        size_t len = Utf8SequenceLength(all, i);
+        if (len == 0) return false;
+        i += len;
+        continue;
+      }
+      ++i;
+    }
+    return false;  // no closing quote
+  }
+
+  const char* p_;
+  const char* const end_;
+  std::array<char, kMaxDepth> stack_{};
+  int depth_ = 0;
+};
+
+}  // namespace
+
 bool IsValidJson(std::string_view text) {
-  // The SAX-driven validator: no DOM, iterative (a hostile nesting depth cannot exhaust the stack), and it
-  // rejects ill-formed UTF-8 inside strings.
-  return nlohmann::json::accept(text.begin(), text.end());
+  return JsonChecker(text).Valid();
 }
 
 void AppendEventJson(std::string* out, const network_monitor::NetworkEvent& ev) {

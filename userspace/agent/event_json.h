@@ -22,7 +22,8 @@ namespace netmon::agent {
 // bytes that are not valid UTF-8 become \u00XX (read as Latin-1), so the output is always valid JSON.
 void AppendJsonString(std::string* out, std::string_view value);
 
-// True if `text` is one complete, valid JSON value (what extra_info must hold to be embedded as JSON).
+// True if `text` is one complete, valid JSON value (RFC 8259, UTF-8 checked) nested at most 512 deep: what
+// extra_info must be to be embedded as JSON. Iterative, so hostile nesting cannot exhaust the stack.
 bool IsValidJson(std::string_view text);
 
 // Appends the event's JSON object: {"sequence", "timestamp_ns", "process_id", "process_name", "source_addr",

@@ -85,9 +85,85 @@ TEST(EventJson, ValidatorSurvivesHostileNesting) {
   std::string deep(1'000'000, '[');
   EXPECT_FALSE(IsValidJson(deep));
   deep += std::string(1'000'000, ']');
-  EXPECT_TRUE(IsValidJson(deep)) << "iterative: no recursion to overflow";
+  EXPECT_FALSE(IsValidJson(deep)) << "deeper than 512: kept as a string, never recursed into";
+  EXPECT_TRUE(IsValidJson(std::string(512, '[') + std::string(512, ']')));
+  EXPECT_FALSE(IsValidJson(std::string(513, '[') + std::string(513, ']')));
   EXPECT_FALSE(IsValidJson(""));
   EXPECT_TRUE(IsValidJson(" {\"a\": [1, 2.5, null, true]} "));
+}
+
+// The hand-written validator agrees with nlohmann's on a corpus and on random mutations of it.
+TEST(EventJson, ValidatorAgreesWithNlohmann) {
+  std::vector<std::string> corpus = {
+      "{}",
+      "[]",
+      "0",
+      "-0",
+      "-0.5e+10",
+      "1E5",
+      "01",
+      "1.",
+      ".5",
+      "-",
+      "1e",
+      "+1",
+      "\"\"",
+      "\"\\u00e9\"",
+      "\"\\u00g9\"",
+      "\"\\x\"",
+      "\"a\tb\"",
+      "\"\xc3\xa9\"",
+      "\"\xc3\"",
+      "\"\xed\xa0\x80\"",
+      "\"\xf4\x90\x80\x80\"",
+      "true",
+      "tru",
+      "nul",
+      "null ",
+      "[1,]",
+      "[,1]",
+      "{\"a\"}",
+      "{\"a\":}",
+      "{\"a\":1,}",
+      "{,}",
+      "{1:2}",
+      "[1 2]",
+      "{\"a\":1 \"b\":2}",
+      "[[[]]]",
+      "[[[]]",
+      "{\"a\":{\"b\":[1,{\"c\":null}]}}",
+      "\"unterminated",
+      "[\"a\",\"b\"]]",
+      "{} {}",
+      "\t[ ]\n",
+      R"({"protocol":"tcp","packets_sent":12,"packets_received":800,"attribution":{"via":"socket","hook":"cgroup"}})",
+      R"({"id":7,"name":"a.nm.test","answers":[{"name":"a","type":"A","ttl":300,"data":"10.0.0.1"}],"latency_us":12})",
+  };
+  for (const std::string& c : corpus) {
+    EXPECT_EQ(IsValidJson(c), nlohmann::json::accept(c)) << c;
+  }
+  // Mutations: flip, insert or delete one byte of the valid documents, many times.
+  uint64_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(seed >> 33);
+  };
+  const std::string alphabet = "{}[]\",:.-+eE0123456789 \t\\/untrfalse\xc3\xa9\x80\x01";
+  for (int i = 0; i < 200000; ++i) {
+    std::string m = corpus[corpus.size() - 1 - (next() % 3)];
+    size_t pos = next() % (m.size() + 1);
+    char ch = alphabet[next() % alphabet.size()];
+    switch (next() % 3) {
+      case 0:
+        if (pos < m.size()) m[pos] = ch;
+        break;
+      case 1: m.insert(m.begin() + static_cast<long>(pos), ch); break;
+      default:
+        if (pos < m.size()) m.erase(pos, 1);
+        break;
+    }
+    ASSERT_EQ(IsValidJson(m), nlohmann::json::accept(m)) << m;
+  }
 }
 
 TEST(EventJson, TruncatedStandIn) {
