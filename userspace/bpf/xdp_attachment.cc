@@ -150,7 +150,17 @@ absl::StatusOr<XdpAttachment> XdpAttachment::Attach(const XdpTarget& target, Xdp
     enum xdp_attach_mode m = xdp_multiprog__attach_mode(mp);
     if (m == XDP_MODE_SKB) existing = XdpMode::kSkb;
     if (m == XDP_MODE_NATIVE) existing = XdpMode::kNative;
+    // A program attached without libxdp's dispatcher cannot be shared; replacing it would silently disable
+    // someone else's XDP (a firewall, a load balancer): refuse instead.
+    struct xdp_program* main = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp) : nullptr;
+    std::string foreign = main != nullptr ? xdp_program__name(main) : "";
     xdp_multiprog__close(mp);
+    if (!foreign.empty()) {
+      return absl::FailedPreconditionError(
+          StrCat("interface ", target.ifname, " already runs XDP program '", foreign,
+                 "' outside libxdp's dispatcher; netmon will not replace it. Use TC ingress for this interface, or "
+                 "load the other program through libxdp so both can share it"));
+    }
   }
 
   int err = 0;
@@ -200,8 +210,11 @@ bool XdpAttachment::via_dispatcher() const {
 std::string XdpAttachment::Describe() const {
   if (!state_) return "not attached";
   std::string out = StrCat(XdpModeName(state_->mode), " mode, ");
-  out += state_->via_dispatcher ? StrCat("libxdp dispatcher (priority ", state_->prio, ")")
-                                : std::string("attached alone (libxdp could not use its dispatcher)");
+  out += state_->via_dispatcher
+             ? StrCat("libxdp dispatcher (priority ", state_->prio, ")")
+             : std::string(
+                   "attached alone: libxdp's dispatcher is unavailable on this kernel (it needs freplace "
+                   "programs), so no other XDP program can share this interface meanwhile");
   if (!state_->native_refusal.empty()) out += StrCat("; native refused: ", state_->native_refusal);
   return out;
 }

@@ -323,8 +323,10 @@ std::vector<bpf::HookInfo> PacketLayer::Hooks() const {
   for (const auto& a : m.ifaces) {
     out.push_back({"tc.egress", "tc", a->tc_egress.attached(), false, a->name});
     if (a->xdp) {
-      const bool skb_mode = a->xdp_ingress.mode() == bpf::XdpMode::kSkb;
-      out.push_back({"xdp.ingress", "xdp", a->xdp_ingress.attached(), skb_mode,
+      // Degraded: generic (skb) mode costs more than native, and without the dispatcher nothing else may
+      // share the interface's XDP hook.
+      const bool degraded = a->xdp_ingress.mode() == bpf::XdpMode::kSkb || !a->xdp_ingress.via_dispatcher();
+      out.push_back({"xdp.ingress", "xdp", a->xdp_ingress.attached(), degraded,
                      StrCat(a->name, ": ", a->xdp_ingress.Describe())});
     } else {
       out.push_back({"tc.ingress", "tc", a->tc_ingress.attached(), false, a->name});
