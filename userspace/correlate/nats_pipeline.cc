@@ -14,8 +14,6 @@
 namespace netmon::correlate {
 namespace {
 
-constexpr int64_t kNakDelayNs = 1'000'000'000;
-
 void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
   c.fetch_add(n, std::memory_order_relaxed);
 }
@@ -124,7 +122,12 @@ absl::Status NatsPipeline::Run(const std::atomic<bool>& stop) {
   EventDecodeLimits limits;
   limits.max_bytes = cfg.max_line_bytes;
   uint64_t fetch_errors_logged = 0;
+  uint64_t publish_failures_logged = 0;
 
+  // Publishes the enriched copies of `ready` and acknowledges each input once its copy is acknowledged. What fails
+  // is retried here, with the same message ids (so a copy the stream did store is dropped as a duplicate), until it
+  // succeeds or the pipeline stops: the inputs stay in this process meanwhile instead of relying on JetStream to
+  // redeliver them, because a server that crashed may come back without the record of what it had delivered.
   auto publish_ready = [&]() {
     if (ready.empty()) return;
     out.clear();
@@ -136,25 +139,40 @@ absl::Status NatsPipeline::Run(const std::atomic<bool>& stop) {
       m.msg_id = h.msg_id;
       out.push_back(std::move(m));
     }
-    out_ptrs.clear();
-    for (const OutMsg& m : out) out_ptrs.push_back(&m);
-    AckedPublisher::Result res = (*publisher)->PublishBatch(out_ptrs, n.publish_timeout_ms);
-    Bump(c_.duplicates, res.duplicates);
-    size_t failed = 0;
-    for (size_t i = 0; i < ready.size(); ++i) {
-      if (res.acked[i]) {
-        Bump(c_.published);
-        natsMsg_Ack(ready[i].msg.get(), nullptr);
-      } else {
-        ++failed;
-        // Redelivered after the delay (or after ack_wait if this nak is lost too).
-        natsMsg_NakWithDelay(ready[i].msg.get(), kNakDelayNs, nullptr);
+    std::vector<size_t> todo(ready.size());
+    for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+    int64_t backoff = 100;
+    while (!todo.empty()) {
+      out_ptrs.clear();
+      for (size_t i : todo) out_ptrs.push_back(&out[i]);
+      AckedPublisher::Result res = (*publisher)->PublishBatch(out_ptrs, n.publish_timeout_ms);
+      Bump(c_.duplicates, res.duplicates);
+      std::vector<size_t> failed;
+      for (size_t k = 0; k < todo.size(); ++k) {
+        Held& h = ready[todo[k]];
+        if (res.acked[k]) {
+          Bump(c_.published);
+          natsMsg_Ack(h.msg.get(), nullptr);
+        } else {
+          failed.push_back(todo[k]);
+          // Tells JetStream the input is still being worked on, so it is not redelivered to us meanwhile.
+          natsMsg_InProgress(h.msg.get(), nullptr);
+        }
       }
-    }
-    if (failed > 0) {
-      Bump(c_.publish_failures, failed);
-      NETMON_LOG(kWarn, "nats", failed, " enriched event(s) not acknowledged (",
-                 res.first_error.empty() ? "timeout" : res.first_error, "); their input will be redelivered");
+      if (!failed.empty()) {
+        Bump(c_.publish_failures, failed.size());
+        if (publish_failures_logged++ % 10 == 0) {
+          NETMON_LOG(kWarn, "nats", failed.size(), " enriched event(s) not acknowledged (",
+                     res.first_error.empty() ? "timeout" : res.first_error, "); retrying");
+        }
+        if (!SleepUnlessStopped(stop, backoff)) {
+          // Stopping: these inputs stay unacknowledged and JetStream redelivers them to the next run.
+          NETMON_LOG(kWarn, "nats", failed.size(), " event(s) left unacknowledged at stop, for redelivery");
+          break;
+        }
+        backoff = std::min<int64_t>(backoff * 2, 2000);
+      }
+      todo = std::move(failed);
     }
     ready.clear();
   };

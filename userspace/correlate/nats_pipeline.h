@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The JetStream pipeline: a durable pull consumer on the events stream (filter nats.input_subject, explicit acks),
 // each event enriched and published to nats.output_subject ({agent_id} replaced by the event's agent) with a
-// publish acknowledgement; the input message is acknowledged only after its enriched copy was, so a crash or a NATS
-// restart loses nothing (it redelivers, and the output's Nats-Msg-Id, derived from the input's stream sequence,
-// makes the re-publication a duplicate the stream drops). Malformed input is terminated (never redelivered) and
-// counted.
+// publish acknowledgement; the input message is acknowledged only after its enriched copy was. A failed publication
+// (NATS restarting) is retried in place until it is acknowledged, so a NATS restart loses nothing; a correlator
+// crash leaves the inputs unacknowledged for JetStream to redeliver. Either way the output's Nats-Msg-Id, derived
+// from the input's stream sequence, makes a re-publication a duplicate the stream drops. Malformed input is
+// terminated (never redelivered) and counted.
 #pragma once
 
 #include <atomic>
@@ -22,7 +23,7 @@ struct NatsPipelineCounters {
   uint64_t malformed = 0;  // terminated
   uint64_t published = 0;  // enriched events acknowledged by JetStream
   uint64_t duplicates = 0;
-  uint64_t publish_failures = 0;  // input nak'ed for redelivery
+  uint64_t publish_failures = 0;  // publication attempts not acknowledged (each retried)
   uint64_t fetch_errors = 0;
   uint64_t released_early = 0;
   uint64_t redelivered = 0;  // inputs delivered more than once

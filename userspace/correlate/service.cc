@@ -363,6 +363,17 @@ std::string Service::StatsJson(const std::function<void(std::string*)>& extra) {
       .FieldUint("evicted_full", ec.evicted_full)
       .FieldUint("evicted_age", ec.evicted_age)
       .EndObject();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    w.Key("nats").BeginObject().FieldBool("configured", config_.nats.enabled()).FieldBool("ready", nats_ready_);
+    if (nats_) {
+      w.FieldBool("connected", nats_->connected())
+          .FieldUint("subscriptions", subscriptions_.size())
+          .FieldUint("disconnects", nats_->disconnects())
+          .FieldUint("reconnects", nats_->reconnects());
+    }
+    w.EndObject();
+  }
   if (extra) {
     w.Key("pipeline");
     extra(&out);
