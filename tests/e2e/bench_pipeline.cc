@@ -19,6 +19,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 long RssKiB() {
   std::ifstream statm("/proc/self/statm");
   long size = 0, resident = 0;
@@ -98,6 +110,7 @@ int Main(int argc, char** argv) {
   });
   join::Joiner joiner(Owners());
   joiner.SetClock(join::WallClock::Sample());
+  double cpu0 = ProcessCpuSeconds(), producer_cpu0 = ThreadCpuSeconds();
   auto start = Clock::now();
   uint64_t produced = 0, round = 0;
   double join_seconds = 0;
@@ -111,13 +124,19 @@ int Main(int argc, char** argv) {
     server.sessions().Route(std::move(evs));
   }
   auto produced_at = Clock::now();
+  double producer_cpu = ThreadCpuSeconds() - producer_cpu0;
   (void)server.sessions().Stop("bench");
   client.join();
+  double cpu = ProcessCpuSeconds() - cpu0;
   double secs = std::chrono::duration<double>(done_at - start).count();
   std::printf("pipeline: %llu events join->gRPC client (mTLS, loopback) in %.2f s = %.0f events/s\n",
               static_cast<unsigned long long>(received), secs, received / secs);
   std::printf("  join alone: %.0f events/s; produce+route: %.0f events/s\n", produced / join_seconds,
               produced / std::chrono::duration<double>(produced_at - start).count());
+  // CPU time is what a loaded machine does not distort: the producer (join + routing) on one thread, and the whole
+  // process (producer, gRPC server and the client in this process, over mTLS) per event.
+  std::printf("  CPU: producer %.0f ns/event, whole pipeline incl. TLS and the client %.0f ns/event\n",
+              producer_cpu * 1e9 / static_cast<double>(produced), cpu * 1e9 / static_cast<double>(received));
 
   // (2) Memory per retained event: a fresh manager, no client.
   session::ManualClock clock;

@@ -2,6 +2,7 @@
 // The binary as an operator meets it (design.md §4.5): --help, one-line refusals of bad configurations (plaintext
 // off loopback among them), nothing attached while idle, and a clean SIGTERM during a capture: the follower gets
 // its final chunk, the server exits 0, nothing stays attached.
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "e2e_env.h"
+#include "rpc/credentials.h"
 
 namespace netmon::e2e {
 namespace {
@@ -121,6 +123,68 @@ TEST(ServerCli, IdleMeansNothingAttachedAndSigtermEndsCapturesCleanly) {
   EXPECT_EQ(follow.chunks.back().stats().state(), network_monitor::CAPTURE_STATE_STOPPED);
   left = NetmonAttachments(nss, server_pid);
   EXPECT_TRUE(left.empty()) << "attached after shutdown: " << left.front();
+}
+
+TEST(ServerCli, StatusReportsHooksAndHealthServes) {
+  NETMON_REQUIRE_SERVER();
+  auto topo = testenv::Topology::Create();
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  auto server = ServerProcess::Start(TopologyConfig(*topo));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->Stub();
+  auto status = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    network_monitor::GetStatusResponse resp;
+    EXPECT_TRUE(stub->GetStatus(&ctx, {}, &resp).ok());
+    return resp;
+  };
+  auto idle = status();
+  EXPECT_FALSE(idle.version().empty());
+  EXPECT_NE(idle.kernel().find("Linux"), std::string::npos);
+  EXPECT_EQ(idle.live_sessions(), 0);
+  EXPECT_EQ(idle.interfaces_size(), 2);
+  bool sock = false, tc = false;
+  for (const auto& h : idle.hooks()) {
+    sock = sock || h.name().rfind("sock.", 0) == 0;
+    tc = tc || h.name().rfind("tc.", 0) == 0;
+    EXPECT_FALSE(h.active()) << h.name() << " active while idle";
+    if (h.degraded()) {
+      EXPECT_FALSE(h.detail().empty()) << h.name() << " degraded without a reason";
+    }
+  }
+  EXPECT_TRUE(sock);
+  EXPECT_TRUE(tc);
+  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("status-1", 60)).ok());
+  auto busy = status();
+  EXPECT_EQ(busy.live_sessions(), 1);
+  bool any_active = false;
+  for (const auto& h : busy.hooks()) any_active = any_active || h.active();
+  EXPECT_TRUE(any_active);
+  ASSERT_TRUE(StopCapture(*stub, "status-1").ok());
+  EXPECT_EQ(status().retained_sessions(), 1);
+
+  // grpc.health.v1.Health/Check over the same mTLS channel: SERVING.
+  rpc::SecurityConfig c = rpc::testing::Mtls("client");
+  c.server_name = "netmon-server";
+  auto channel = rpc::CreateChannel((*server)->address(), c);
+  ASSERT_TRUE(channel.ok());
+  grpc::GenericStub generic(*channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status st) { done.set_value(st); });
+  auto fut = done.get_future();
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  ASSERT_TRUE(fut.get().ok());
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // SERVING
 }
 
 }  // namespace

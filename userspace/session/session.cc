@@ -41,8 +41,9 @@ uint64_t RetainedBudget::used() const {
 }
 
 uint64_t RetainedCost(const join::Event& ev) {
-  constexpr uint64_t kControlBlock = 16, kQueueSlot = sizeof(EventPtr);
-  return sizeof(join::Event) + kControlBlock + kQueueSlot + HeapString(ev.process_name) + HeapString(ev.source_addr) +
+  // Events live in per-batch blocks (SessionManager::Route): no control block of their own.
+  constexpr uint64_t kQueueSlot = sizeof(EventPtr);
+  return sizeof(join::Event) + kQueueSlot + HeapString(ev.process_name) + HeapString(ev.source_addr) +
          HeapString(ev.dest_addr) + HeapString(ev.extra_info);
 }
 

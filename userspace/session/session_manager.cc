@@ -137,18 +137,37 @@ void SessionManager::Route(std::vector<join::Event>&& events) {
     live = live_;
   }
   if (live.empty()) return;
-  std::vector<std::vector<EventPtr>> per(live.size());
-  for (join::Event& ev : events) {
-    EventPtr shared;
+  // Which sessions want which event; the kept events move into one shared block, and each session holds aliasing
+  // pointers into it: one allocation per batch instead of one per event, one copy however many sessions keep an
+  // event, and nothing kept that no session matched.
+  std::vector<std::vector<size_t>> per(live.size());
+  std::vector<size_t> kept;
+  kept.reserve(events.size());
+  for (size_t e = 0; e < events.size(); ++e) {
+    bool any = false;
     for (size_t i = 0; i < live.size(); ++i) {
-      const join::Event& view = shared ? *shared : ev;
-      if (!live[i]->filter().Matches(view)) continue;
-      // One copy however many sessions keep it.
-      if (!shared) shared = std::make_shared<const join::Event>(std::move(ev));
-      per[i].push_back(shared);
+      if (!live[i]->filter().Matches(events[e])) continue;
+      if (!any) kept.push_back(e);
+      any = true;
+      per[i].push_back(kept.size() - 1);
     }
   }
-  for (size_t i = 0; i < live.size(); ++i) live[i]->Append(per[i]);
+  if (kept.empty()) return;
+  auto block = std::make_shared<std::vector<join::Event>>();
+  if (kept.size() == events.size()) {
+    *block = std::move(events);
+  } else {
+    block->reserve(kept.size());
+    for (size_t e : kept) block->push_back(std::move(events[e]));
+  }
+  std::vector<EventPtr> ptrs;
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (per[i].empty()) continue;
+    ptrs.clear();
+    ptrs.reserve(per[i].size());
+    for (size_t k : per[i]) ptrs.emplace_back(block, &(*block)[k]);
+    live[i]->Append(ptrs);
+  }
 }
 
 std::vector<std::shared_ptr<Session>> SessionManager::TakeEnding() {
