@@ -125,6 +125,46 @@ TEST(ServerCli, IdleMeansNothingAttachedAndSigtermEndsCapturesCleanly) {
   EXPECT_TRUE(left.empty()) << "attached after shutdown: " << left.front();
 }
 
+TEST(ServerCli, StartUpSweepsWhatACrashedRunLeftAttached) {
+  NETMON_REQUIRE_SERVER();
+  auto topo = testenv::Topology::Create();
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  std::vector<const testenv::Netns*> nss = {&topo->client(), &topo->server()};
+  // TC filters outlive their process (they are netlink state, not file descriptors).
+  auto in_test_namespaces = [&] {
+    std::vector<std::string> out;
+    for (const auto& a : NetmonAttachments(nss)) {
+      if (a.rfind("net(" + topo->client().name() + ")", 0) == 0 ||
+          a.rfind("net(" + topo->server().name() + ")", 0) == 0) {
+        out.push_back(a);
+      }
+    }
+    return out;
+  };
+  {
+    auto crashed = ServerProcess::Start(TopologyConfig(*topo));
+    ASSERT_TRUE(crashed.ok()) << crashed.status();
+    ASSERT_TRUE(StartCapture(*(*crashed)->Stub(), CaptureRequest("crash", 600)).ok());
+    ASSERT_FALSE(in_test_namespaces().empty());
+    ASSERT_EQ(kill((*crashed)->pid(), SIGKILL), 0);
+    (void)(*crashed)->Stop();  // reaps it
+  }
+  ASSERT_FALSE(in_test_namespaces().empty()) << "the kill left nothing behind to sweep";
+  auto next = ServerProcess::Start(TopologyConfig(*topo));
+  ASSERT_TRUE(next.ok()) << next.status();
+  auto left = in_test_namespaces();
+  EXPECT_TRUE(left.empty()) << "leftover not swept: " << left.front();
+  // And the new server captures normally on the same interfaces.
+  auto stub = (*next)->Stub();
+  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("after-crash", 60)).ok());
+  auto run = RunTcp(*topo, false, 1000, 1000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(StopCapture(*stub, "after-crash").ok());
+  auto r = Results(*stub, "after-crash");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_GT(SumData(r.events(), run->client_local, run->server_local, run->client_pid).data_events, 0);
+}
+
 TEST(ServerCli, StatusReportsHooksAndHealthServes) {
   NETMON_REQUIRE_SERVER();
   auto topo = testenv::Topology::Create();
