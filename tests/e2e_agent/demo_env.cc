@@ -7,18 +7,24 @@
 //                             "demo-client" (known sizes), DNS queries with dig (A, AAAA, CNAME, NXDOMAIN), and
 //                             UDP datagrams from "demo-udp"; every generator line is echoed on stdout, then
 //                             {"traffic": "done", ...}
-// End of stdin, SIGINT or SIGTERM ends it; every namespace, process and veth goes with it (RAII), and a killed
-// run's leftovers are swept by the next start.
+// End of stdin, SIGINT or SIGTERM ends it (promptly, also during a traffic run); every namespace, process and veth goes
+// with it (RAII), and a killed run's leftovers are swept by the next start.
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "common/unique_fd.h"
 #include "nlohmann/json.hpp"
 #include "testenv/testenv.h"
 
@@ -27,6 +33,44 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+
+int g_signal_fd = -1;
+bool g_stopping = false;
+
+// Waits up to `timeout` for `fd` to be readable or a stop signal; false once a signal has come.
+bool WaitFor(int fd, std::chrono::milliseconds timeout) {
+  std::array<pollfd, 2> fds = {{{g_signal_fd, POLLIN, 0}, {fd, POLLIN, 0}}};
+  int n = poll(fds.data(), fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+  if (n > 0 && (fds[0].revents & POLLIN) != 0) g_stopping = true;
+  return !g_stopping;
+}
+
+bool Stopping() {
+  return g_stopping || !WaitFor(-1, std::chrono::milliseconds(0));
+}
+
+// Sleeps, or returns false at once when a stop signal comes.
+bool Sleep(std::chrono::milliseconds d) {
+  return WaitFor(-1, d) && !g_stopping;
+}
+
+// The next line of stdin; false at end of input or on a stop signal.
+bool ReadLine(std::string* line) {
+  static std::string buffer;
+  while (true) {
+    if (size_t nl = buffer.find('\n'); nl != std::string::npos) {
+      *line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 1);
+      return true;
+    }
+    if (!WaitFor(STDIN_FILENO, std::chrono::milliseconds(-1))) return false;
+    std::array<char, 512> chunk{};
+    ssize_t n = read(STDIN_FILENO, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buffer.append(chunk.data(), static_cast<size_t>(n));
+  }
+}
 
 void Emit(const json& j) {
   std::cout << j.dump() << std::endl;  // a line at a time: the script reads it as it comes
@@ -52,7 +96,7 @@ void Traffic(Env& env, int seconds) {
                             {"many.nm.test", "A"}, {"missing.nm.test", "A"}, {"txt.nm.test", "TXT"}};
   int connections = 0, queries = 0, datagrams = 0;
   auto end = Clock::now() + std::chrono::seconds(seconds);
-  for (int round = 0; Clock::now() < end; ++round) {
+  for (int round = 0; Clock::now() < end && !Stopping(); ++round) {
     int64_t send = 4096LL << (round % 6);  // 4 KiB .. 128 KiB
     auto c = Process::Spawn(&env.topo->client(), {TrafficgenPath(), "tcp-connect", "--name", "demo-client", "--to",
                                                   env.tcp_addr, "--send", std::to_string(send), "--recv", "2048"});
@@ -80,23 +124,22 @@ void Traffic(Env& env, int seconds) {
       }
       (void)u->Wait(5000);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    Sleep(std::chrono::milliseconds(400));
   }
   Emit({{"traffic", "done"}, {"connections", connections}, {"queries", queries}, {"datagrams", datagrams}});
 }
 
 int Main() {
-  // SIGINT/SIGTERM end the environment like end of stdin does: a thread turns them into closing our stdin.
+  // SIGINT/SIGTERM end the environment like end of stdin does: both are polled together (signalfd), so neither a
+  // blocked read nor a traffic run delays the teardown.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    close(STDIN_FILENO);  // getline below returns: the destructors tear everything down
-  }).detach();
+  UniqueFd sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd.valid()) return Fail("signalfd", absl::InternalError(strerror(errno)));
+  g_signal_fd = sigfd.get();
 
   SweepLeftovers();
   Env env;
@@ -133,13 +176,13 @@ int Main() {
         {"dns_server", s.ipv4}});
 
   std::string line;
-  while (std::getline(std::cin, line)) {
+  while (ReadLine(&line)) {
     std::istringstream cmd(line);
     std::string verb;
     int seconds = 0, delay = 1;
     cmd >> verb >> seconds >> delay;
     if (verb == "traffic" && seconds > 0) {
-      std::this_thread::sleep_for(std::chrono::seconds(delay));
+      if (!Sleep(std::chrono::seconds(delay))) break;
       Traffic(env, seconds);
     } else if (!verb.empty()) {
       Emit({{"error", "unknown command: " + line}});
