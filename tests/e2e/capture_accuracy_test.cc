@@ -78,6 +78,37 @@ TEST_F(CaptureAccuracy, ByteTotalsPerFlowEqualAnIndependentCapture) {
   }
 }
 
+TEST_F(CaptureAccuracy, XdpIngressCountsTheSameBytes) {
+  // The same flow with the client end's ingress served by XDP (libxdp dispatcher) instead of TC.
+  ASSERT_TRUE(server_->Stop().ok());
+  json config = TopologyConfig(*topo_);
+  config["interfaces"][0]["ingress"] = "xdp";
+  auto server = ServerProcess::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  stub_ = server_->Stub();
+  auto counter = PacketCounter::Start(topo_->client(), topo_->client_end().ifname);
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  ASSERT_TRUE(StartCapture(*stub_, CaptureRequest("xdp", 120)).ok());
+  bool xdp_active = false;
+  {
+    grpc::ClientContext ctx;
+    network_monitor::GetStatusResponse st;
+    ASSERT_TRUE(stub_->GetStatus(&ctx, {}, &st).ok());
+    for (const auto& h : st.hooks()) xdp_active = xdp_active || (h.name() == "xdp.ingress" && h.active());
+  }
+  EXPECT_TRUE(xdp_active) << "xdp.ingress not reported active";
+  auto run = RunTcp(*topo_, false, 100000, 150000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto evs = Finish("xdp");
+  auto independent = (*counter)->Stop(run->client_local, run->server_local);
+  ASSERT_TRUE(independent.ok()) << independent.status();
+  FlowTotals netmon = SumData(evs, run->client_local, run->server_local, run->client_pid);
+  EXPECT_EQ(netmon.sent, independent->sent);
+  EXPECT_EQ(netmon.received, independent->received);
+  EXPECT_EQ(netmon.packets_received, independent->packets_received);
+}
+
 TEST_F(CaptureAccuracy, LifecycleEventsCarryTheRightPids) {
   ASSERT_TRUE(StartCapture(*stub_, CaptureRequest("life", 120)).ok());
   auto run = RunTcp(*topo_, false, 1000, 2000);

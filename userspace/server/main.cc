@@ -4,6 +4,7 @@
 // Prints one JSON line on stdout once it serves ({"listening": "<address>", "port": N, "pid": P}); logs go to
 // stderr. SIGINT/SIGTERM end every running capture with its final flush and final chunk, detach everything and
 // exit 0. A bad configuration exits 1 with a one-line reason; bad usage exits 2.
+#include <bpf/libbpf.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -97,7 +98,6 @@ int Run(int argc, char** argv) {
     return Fail(2, StrCat("--log-level: \"", level_name, "\" is not debug, info, warn or error"));
   }
   log::SetLevel(level);
-  bpf::RouteLibbpfLog();  // one log stream: libbpf's messages (e.g. from the sweep) go through ours
 
   // Unreadable certificates are a configuration error: say so before loading anything.
   if (config->security.mtls()) {
@@ -126,7 +126,11 @@ int Run(int argc, char** argv) {
   for (const auto& i : config->interfaces) {
     if (!i.netns.empty()) netns_paths.push_back(i.netns);
   }
+  // The sweep asks every interface for clsact filters, and libbpf reports each interface without a clsact qdisc
+  // as a kernel error: expected here, so libbpf stays quiet during the sweep (removals are logged by the sweep).
+  libbpf_set_print(nullptr);
   SweepReport swept = SweepStale(cgroup_root, "/sys/fs/bpf", netns_paths);
+  bpf::RouteLibbpfLog();  // from now on one log stream: libbpf's messages go through ours
   if (swept.tc_xdp + swept.cgroup + swept.pins > 0) {
     NETMON_LOG(kWarn, "server", "removed leftovers of an earlier run: ", swept.tc_xdp, " TC/XDP, ", swept.cgroup,
                " cgroup attachments, ", swept.pins, " pins");
