@@ -184,8 +184,8 @@ void Joiner::DecideInitiator(FlowState& st, const flow::FlowSample& s) {
 
 void Joiner::AppendAttribution(JsonWriter& w, const Owner& owner) const {
   w.Key("attribution").BeginObject();
-  w.Field("via", ViaName(owner.tgid != 0 ? owner.via : Via::kNone));
-  if (owner.tgid != 0) w.Field("hook", OwnerSourceName(owner.hook));
+  w.FieldLiteral("via", ViaName(owner.tgid != 0 ? owner.via : Via::kNone));
+  if (owner.tgid != 0) w.FieldLiteral("hook", OwnerSourceName(owner.hook));
   w.EndObject();
 }
 
@@ -236,12 +236,12 @@ void Joiner::OnFlows(std::span<const flow::FlowSample> samples, std::vector<Even
 
     JsonWriter w;
     w.BeginObject()
-        .Field("protocol", ProtocolName(s.tuple.proto))
+        .FieldLiteral("protocol", ProtocolName(s.tuple.proto))
         .FieldUint("packets_sent", egress_p)
         .FieldUint("packets_received", ingress_p)
         .FieldInt("interval_start_ns", clock_.ToWall(start))
         .FieldInt("interval_end_ns", clock_.ToWall(end))
-        .Field("initiator", InitiatorBasisName(st.basis));
+        .FieldLiteral("initiator", InitiatorBasisName(st.basis));
     AppendAttribution(w, st.owner);
     w.EndObject();
     ev.extra_info = w.Take();
@@ -287,7 +287,7 @@ void Joiner::OnSockEvent(const netmon_sock_event& ev, std::vector<Event>* out) {
   FillProcess(out_ev, owner);
 
   JsonWriter w;
-  w.BeginObject().Field("protocol", ProtocolName(ev.tuple.proto));
+  w.BeginObject().FieldLiteral("protocol", ProtocolName(ev.tuple.proto));
   switch (ev.type) {
     case NETMON_SOCK_CONNECT:
       out_ev.type = EventType::kConnect;
@@ -295,7 +295,7 @@ void Joiner::OnSockEvent(const netmon_sock_event& ev, std::vector<Event>* out) {
       st.local_is_source = true;
       st.basis = InitiatorBasis::kRole;
       SetEndpoints(out_ev, local, remote);
-      w.Field("outcome", ConnectOutcomeName(ev.outcome)).FieldUint("latency_us", ev.latency_ns / 1000);
+      w.FieldLiteral("outcome", ConnectOutcomeName(ev.outcome)).FieldUint("latency_us", ev.latency_ns / 1000);
       if (ev.err != 0) w.FieldInt("error", ev.err < 0 ? -ev.err : ev.err);
       break;
     case NETMON_SOCK_ACCEPT:

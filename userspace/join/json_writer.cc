@@ -64,9 +64,19 @@ JsonWriter& JsonWriter::Close(char c) {
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   BeforeValue();
-  AppendJsonString(&out_, key);
-  out_.push_back(':');
+  out_.push_back('"');
+  out_.append(key);
+  out_.append("\":");
   after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::FieldLiteral(std::string_view key, std::string_view value) {
+  Key(key);
+  BeforeValue();
+  out_.push_back('"');
+  out_.append(value);
+  out_.push_back('"');
   return *this;
 }
 

@@ -19,7 +19,8 @@ class JsonWriter {
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
   JsonWriter& EndArray() { return Close(']'); }
-  // Inside an object: the key of the next value.
+  // Inside an object: the key of the next value. Keys are always this codebase's own identifiers (plain ASCII, no
+  // quote or backslash), so they are written without the escaping pass.
   JsonWriter& Key(std::string_view key);
   JsonWriter& String(std::string_view value);
   JsonWriter& Int(int64_t value);
@@ -32,6 +33,9 @@ class JsonWriter {
   JsonWriter& FieldInt(std::string_view key, int64_t value) { return Key(key).Int(value); }
   JsonWriter& FieldUint(std::string_view key, uint64_t value) { return Key(key).Uint(value); }
   JsonWriter& FieldBool(std::string_view key, bool value) { return Key(key).Bool(value); }
+  // A value that is one of this codebase's own constants ("tcp", "skb_cookie" ...): no escaping pass. Anything
+  // that came from the network or a process goes through Field().
+  JsonWriter& FieldLiteral(std::string_view key, std::string_view value);
 
   // The text written so far; call after the outermost End*().
   std::string Take() { return std::move(out_); }

@@ -33,12 +33,13 @@ TEST(JsonWriter, EscapesEverythingThatWouldBreakJsonOrUtf8) {
   std::string hostile = "q\"b\\s/\n\r\t\x01\x1f\x7f\xff\xc3(";
   hostile.push_back('\0');
   JsonWriter w;
-  w.BeginObject().Field("k\"", hostile).EndObject();
+  w.BeginObject().Field("k", hostile).FieldLiteral("lit", "tcp").EndObject();
   std::string text = w.Take();
   // Every byte of the output is printable ASCII.
   for (char c : text) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(c);
   auto j = nlohmann::json::parse(text);
-  std::string back = j["k\""].get<std::string>();
+  std::string back = j["k"].get<std::string>();
+  EXPECT_EQ(j["lit"], "tcp");
   // Printable ASCII and the named escapes round-trip; other bytes come back as their Latin-1 code points.
   EXPECT_EQ(back.substr(0, 11), "q\"b\\s/\n\r\t\x01\x1f");
   EXPECT_EQ(text.find("\\u007f") != std::string::npos, true);
