@@ -226,6 +226,40 @@ TEST(Netmonctl, ResultsFollowSessionsStatusAndFormats) {
   EXPECT_NE(f.err.find("COMPLETED"), std::string::npos) << f.err;
 }
 
+TEST(Netmonctl, FollowRidesOutAnAgentRestartWithoutLosingOrRepeatingEvents) {
+  MonitorFixture mon;
+  TempDir dir;
+  int port;
+  {
+    MonitorFixture probe;  // a port that was free a moment ago
+    port = probe.port();
+  }
+  json cfg = AgentProcess::Config(mon.address());
+  cfg["listen_addr"] = StrCat("127.0.0.1:", port);
+  auto first = AgentProcess::Start(dir, cfg);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto ctl = CtlProcess::Start(
+      dir, Args({"capture", "--agent", first->address(), "--duration", "60", "--format", "json", "--interval", "100"},
+                CtlCredentials()));
+  ASSERT_TRUE(ctl.ok());
+  std::string id = OnlyLiveSession(mon);
+  ASSERT_FALSE(id.empty());
+  mon.Inject(agent::testing::SyntheticEvents(1, 100));
+  std::this_thread::sleep_for(500ms);
+  auto stopped = first->Stop();
+  ASSERT_TRUE(stopped.ok() && *stopped == 0);
+  mon.Inject(agent::testing::SyntheticEvents(101, 100));  // while no agent is there
+  auto second = AgentProcess::Start(dir, cfg);
+  ASSERT_TRUE(second.ok()) << second.status();
+  mon.Inject(agent::testing::SyntheticEvents(201, 100));
+  ASSERT_TRUE(mon.EndCapture(id));
+  CtlResult r = ctl->Finish(60000);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 300u) << r.err;
+  for (size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i]["sequence"], i + 1);
+}
+
 TEST(Netmonctl, ErrorsAreOneLineWithMeaningfulExitCodes) {
   MonitorFixture mon;
   TempDir dir;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // netmonctl through a netmon-agent: the poller's path. Results are polled with StreamResults and last_sequence,
 // one poll per interval (at once again while the agent says has_more), until the capture is complete.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -17,6 +18,9 @@ namespace netmon::cli {
 namespace {
 
 using nlohmann::json;
+
+// Consecutive failed polls a follower tolerates (about ten seconds at the default interval).
+constexpr int kMaxFailedPolls = 10;
 
 absl::Status Interrupted() {
   return absl::CancelledError("interrupted");
@@ -61,11 +65,22 @@ class AgentTarget final : public Target {
       }
     }
     uint64_t last = since;
+    int failures = 0;
     while (true) {
       if (Interrupt::Get().requested()) return Interrupted();
       bool has_more = false;
       bool complete = false;
-      NETMON_RETURN_IF_ERROR(PollOnce(session, &last, console, &p, &has_more, &complete));
+      absl::Status s = PollOnce(session, &last, console, &p, &has_more, &complete);
+      if (!s.ok()) {
+        // A follower rides out a short outage (agent or server restarting): `last` keeps its place, so nothing
+        // is lost or repeated when the polls succeed again.
+        bool transient = s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded;
+        if (!follow || !transient || ++failures >= kMaxFailedPolls) return s;
+        console->Info(StrCat("netmonctl: ", s.message(), " (retrying)"));
+        if (!Interrupt::Get().SleepFor(std::max(interval_, std::chrono::milliseconds(1000)))) return Interrupted();
+        continue;
+      }
+      failures = 0;
       if (complete || (!follow && !has_more)) return absl::OkStatus();
       if (has_more) continue;
       if (!Interrupt::Get().SleepFor(interval_)) return Interrupted();
@@ -187,7 +202,11 @@ class AgentTarget final : public Target {
 
 absl::Status CallError(const grpc::Status& status, grpc::Channel& channel, const std::string& who) {
   auto code = static_cast<absl::StatusCode>(status.error_code());
-  if (code == absl::StatusCode::kCancelled && Interrupt::Get().requested()) return Interrupted();
+  if (code == absl::StatusCode::kCancelled) {
+    if (Interrupt::Get().requested()) return Interrupted();
+    // Not ours: a server that shuts down cancels the calls in flight. For the caller that is an outage.
+    return absl::UnavailableError(StrCat(who, " cancelled the call (shutting down?): ", status.error_message()));
+  }
   bool connected = channel.GetState(false) == GRPC_CHANNEL_READY;
   if ((code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) && !connected) {
     return absl::Status(code, StrCat("cannot reach ", who, ": ", status.error_message()));
