@@ -206,5 +206,30 @@ TEST_F(CaptureAccuracy, DnsEventsCarryTheQueryingProcessAndTheAnswers) {
   EXPECT_TRUE(dnsmasq);
 }
 
+TEST_F(CaptureAccuracy, DnsOfAProcessCapturedByPid) {
+  // A capture by PID must keep the process's DNS answers too, although they arrive with no socket on the packet.
+  auto dns = testenv::DnsServer::Start(topo_->server(), topo_->server_end().ipv4, "");
+  ASSERT_TRUE(dns.ok()) << dns.status();
+  auto talker = testenv::Process::Spawn(&topo_->client(), {"/usr/bin/python3", TalkerScript()});
+  ASSERT_TRUE(talker.ok()) << talker.status();
+  ASSERT_TRUE(talker->ReadLine(20000).ok());
+  ASSERT_TRUE(StartCapture(*stub_, CaptureRequest("dns-pid", 120, talker->pid())).ok());
+  ASSERT_TRUE(talker->WriteLine("dns " + topo_->server_end().ipv4 + " a.nm.test").ok());
+  auto answer = talker->ReadLine(20000);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->find("error"), std::string::npos) << *answer;
+  (void)talker->WriteLine("quit");
+  (void)talker->Wait(10000);
+  auto evs = Finish("dns-pid");
+  bool query = false, response = false;
+  for (const auto& e : evs) {
+    EXPECT_EQ(e.process_id(), talker->pid()) << e.DebugString();
+    query = query || (e.event_type() == "DNS_QUERY" && Extra(e).value("name", "") == "a.nm.test");
+    response = response || (e.event_type() == "DNS_RESPONSE" && Extra(e).value("name", "") == "a.nm.test");
+  }
+  EXPECT_TRUE(query);
+  EXPECT_TRUE(response) << "the kernel filter dropped the answer of a PID-filtered capture";
+}
+
 }  // namespace
 }  // namespace netmon::e2e

@@ -4,6 +4,7 @@
 # Reads commands on stdin, one per line, and answers each with one JSON line on stdout:
 #   tcp HOST PORT SEND RECV   connect, send SEND bytes, read RECV bytes, close
 #   udp HOST PORT BYTES BIND  bind to BIND:0, send one unconnected datagram of BYTES bytes, wait for one reply
+#   dns SERVER NAME           one A query over UDP to SERVER:53, wait for the answer
 #   quit
 # Prints {"ready": true, "pid": N} first, before opening any socket.
 import json
@@ -57,6 +58,17 @@ def main():
                     local = endpoint(s)
                     data, _ = s.recvfrom(65536)
                 print(json.dumps({"op": "udp", "local": local, "sent": size, "received": len(data)}), flush=True)
+            elif parts[0] == "dns":
+                server, name = parts[1], parts[2]
+                query = bytearray(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+                for label in name.split("."):
+                    query += bytes([len(label)]) + label.encode()
+                query += b"\x00\x00\x01\x00\x01"
+                with socket.socket(family(server), socket.SOCK_DGRAM) as s:
+                    s.settimeout(10)
+                    s.sendto(bytes(query), (server, 53))
+                    data, _ = s.recvfrom(65536)
+                print(json.dumps({"op": "dns", "received": len(data)}), flush=True)
             else:
                 print(json.dumps({"error": f"unknown command {parts[0]}"}), flush=True)
         except OSError as e:

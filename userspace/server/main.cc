@@ -126,15 +126,22 @@ int Run(int argc, char** argv) {
   for (const auto& i : config->interfaces) {
     if (!i.netns.empty()) netns_paths.push_back(i.netns);
   }
-  // The sweep asks every interface for clsact filters, and libbpf reports each interface without a clsact qdisc
-  // as a kernel error: expected here, so libbpf stays quiet during the sweep (removals are logged by the sweep).
-  libbpf_set_print(nullptr);
-  SweepReport swept = SweepStale(cgroup_root, "/sys/fs/bpf", netns_paths);
-  bpf::RouteLibbpfLog();  // from now on one log stream: libbpf's messages go through ours
-  if (swept.tc_xdp + swept.cgroup + swept.pins > 0) {
-    NETMON_LOG(kWarn, "server", "removed leftovers of an earlier run: ", swept.tc_xdp, " TC/XDP, ", swept.cgroup,
-               " cgroup attachments, ", swept.pins, " pins");
+  if (lock->sole()) {
+    // The sweep asks every interface for clsact filters, and libbpf reports each interface without a clsact qdisc
+    // as a kernel error: expected here, so libbpf stays quiet during the sweep (removals are logged by the sweep).
+    libbpf_set_print(nullptr);
+    SweepReport swept = SweepStale(cgroup_root, "/sys/fs/bpf", netns_paths);
+    if (swept.tc_xdp + swept.cgroup + swept.pins > 0) {
+      NETMON_LOG(kWarn, "server", "removed leftovers of an earlier run: ", swept.tc_xdp, " TC/XDP, ", swept.cgroup,
+                 " cgroup attachments, ", swept.pins, " pins");
+    }
+  } else {
+    NETMON_LOG(kWarn, "server",
+               "another netmon-server runs on this host: no start-up sweep (its attachments are "
+               "not leftovers); two servers on one interface will conflict");
   }
+  if (absl::Status s = lock->Share(); !s.ok()) NETMON_LOG(kWarn, "server", s.message());
+  bpf::RouteLibbpfLog();  // from now on one log stream: libbpf's messages go through ours
 
   auto backend = KernelBackend::Create(*config);
   if (!backend.ok()) return Fail(1, StrCat("cannot load the capture programs: ", backend.status().message()));

@@ -69,11 +69,18 @@ absl::StatusOr<InstanceLock> InstanceLock::Acquire(const std::string& path) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) return ErrnoError("open lock file", path, errno);
-  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return absl::UnavailableError("another netmon-server is running on this host");
-    return ErrnoError("lock", path, errno);
-  }
-  return InstanceLock(std::move(fd));
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return InstanceLock(std::move(fd), true);
+  if (errno != EWOULDBLOCK) return ErrnoError("lock", path, errno);
+  // Another server runs (or is sweeping right now: then this waits for it to finish).
+  if (flock(fd.get(), LOCK_SH) != 0) return ErrnoError("lock", path, errno);
+  return InstanceLock(std::move(fd), false);
+}
+
+absl::Status InstanceLock::Share() {
+  if (!sole_) return absl::OkStatus();
+  if (flock(fd_.get(), LOCK_SH) != 0) return ErrnoError("lock (shared)", "instance lock", errno);
+  sole_ = false;
+  return absl::OkStatus();
 }
 
 SweepReport SweepStale(const std::string& cgroup_root, const std::string& bpffs,

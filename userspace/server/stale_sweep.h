@@ -2,8 +2,8 @@
 // Start-up cleanup after a crashed run: netmon_ TC filters and XDP programs on the interfaces (host namespace and
 // each configured interface namespace), netmon_ programs attached to the cgroup v2 root the old way
 // (BPF_PROG_ATTACH survives its process; bpf_link attachments do not), and netmon_ pins in bpffs.
-// Only one netmon-server may sweep: another running instance's attachments are not leftovers. The caller holds
-// an InstanceLock while it sweeps.
+// Another running netmon-server's attachments are not leftovers, so a server sweeps only when it is the only one:
+// every server holds a shared lock on one file for its lifetime, and the sweep needs it exclusively.
 #pragma once
 
 #include <string>
@@ -14,15 +14,19 @@
 
 namespace netmon::server {
 
-// An exclusive flock on /run/lock/netmon-server.lock (or `path`) for the lifetime of the object.
+// A flock on /run/lock/netmon-server.lock (or `path`) for the lifetime of the object: exclusive if no other server
+// runs (then sole() is true and the caller may sweep, then Share()), shared otherwise.
 class InstanceLock {
  public:
-  // NOT_FOUND-free: UNAVAILABLE if another process holds it.
   static absl::StatusOr<InstanceLock> Acquire(const std::string& path = "/run/lock/netmon-server.lock");
+  bool sole() const { return sole_; }
+  // Exclusive -> shared, once the sweep is done, so later servers start (without sweeping).
+  absl::Status Share();
 
  private:
-  explicit InstanceLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  InstanceLock(UniqueFd fd, bool sole) : fd_(std::move(fd)), sole_(sole) {}
   UniqueFd fd_;
+  bool sole_;
 };
 
 struct SweepReport {
