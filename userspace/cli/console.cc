@@ -74,7 +74,8 @@ void Console::ClearLocked() {
 }
 
 void Console::DrawLocked() {
-  if (!progress_ || finished_) return;
+  // Nothing to say before the first Update names the capture.
+  if (!progress_ || finished_ || state_.session_id.empty()) return;
   std::string text = ProgressText(state_, WallNs());
   (void)std::fprintf(err_, "\r\033[K%s", text.c_str());
   (void)std::fflush(err_);
