@@ -122,8 +122,8 @@ int Run(int argc, char** argv) {
              config->security.mtls() ? "mTLS" : "plaintext", "), netmon-server at ", config->network_monitor.address);
 
   // One JSON line on stdout when ready (as netmon-server does), so scripts and tests learn an ephemeral port.
-  std::printf("{\"listening\": \"%s\", \"port\": %d, \"pid\": %d}\n", config->listen_addr.c_str(),
-              (*server)->port(), static_cast<int>(getpid()));
+  std::printf("{\"listening\": \"%s\", \"port\": %d, \"pid\": %d}\n", config->listen_addr.c_str(), (*server)->port(),
+              static_cast<int>(getpid()));
   std::fflush(stdout);
 
   int sig = 0;
