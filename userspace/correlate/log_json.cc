@@ -10,7 +10,6 @@
 namespace netmon::correlate {
 namespace {
 
-constexpr int64_t kNsPerSec = 1'000'000'000;
 constexpr size_t kMaxAttrValueBytes = 1024;
 
 void Truncate(std::string* s, size_t max) {
