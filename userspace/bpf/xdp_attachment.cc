@@ -213,8 +213,9 @@ std::string XdpAttachment::Describe() const {
   out += state_->via_dispatcher
              ? StrCat("libxdp dispatcher (priority ", state_->prio, ")")
              : std::string(
-                   "attached alone: libxdp's dispatcher is unavailable on this kernel (it needs freplace "
-                   "programs), so no other XDP program can share this interface meanwhile");
+                   "attached alone, without libxdp's dispatcher (the kernel refuses the freplace programs it "
+                   "needs, or LIBXDP_SKIP_DISPATCHER is set): no other XDP program can share this interface "
+                   "meanwhile");
   if (!state_->native_refusal.empty()) out += StrCat("; native refused: ", state_->native_refusal);
   return out;
 }

@@ -71,7 +71,8 @@ void DeltaTracker::EndRound() {
   ++round_;
 }
 
-FlowReader::FlowReader(int map_fd) : fd_(map_fd), ncpu_(std::max(1, libbpf_num_possible_cpus())) {}
+FlowReader::FlowReader(int map_fd, bool use_batch)
+    : fd_(map_fd), ncpu_(std::max(1, libbpf_num_possible_cpus())), use_batch_(use_batch) {}
 
 absl::Status FlowReader::ReadTotals(std::vector<FlowSample>* out) {
   if (use_batch_) {

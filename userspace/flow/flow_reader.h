@@ -52,8 +52,9 @@ class DeltaTracker {
 
 class FlowReader {
  public:
-  // map_fd: netmon_flows, borrowed (the owner keeps it open while the reader is used).
-  explicit FlowReader(int map_fd);
+  // map_fd: netmon_flows, borrowed (the owner keeps it open while the reader is used). use_batch = false starts
+  // with key-by-key iteration (what kernels without batch ops get; tests use it to compare both paths).
+  explicit FlowReader(int map_fd, bool use_batch = true);
 
   // Appends one FlowSample per flow that changed since the previous call (deltas). Reads the map with
   // BPF_MAP_LOOKUP_BATCH, falling back to key-by-key iteration where the kernel refuses batches.

@@ -232,12 +232,14 @@ __noinline int netmon_dns_emit(NETMON_PKT_CTX *ctx, const struct netmon_dns_req 
 		return 0;
 	}
 	__u32 cap = present < NETMON_DNS_MAX_PAYLOAD ? present : NETMON_DNS_MAX_PAYLOAD;
-	/* The mask changes nothing (cap <= 512) but gives the verifier an unsigned bound for the copy length;
-	 * the empty asm keeps clang from proving that and dropping it. */
-	asm volatile("" : "+r"(cap));
-	cap &= 2 * NETMON_DNS_MAX_PAYLOAD - 1;
-	if (cap == 0 || cap > NETMON_DNS_MAX_PAYLOAD ||
-	    netmon_load_bytes(ctx, p->payload_off, ev->payload, cap) != 0) {
+	if (cap == 0) {
+		bpf_ringbuf_discard(ev, 0);
+		return 0;
+	}
+	/* The same value, written so that the verifier knows 1 <= cap <= 512 for the copy: older verifiers
+	 * (6.1) learn no lower bound from the cap != 0 test above and reject a copy that might be empty. */
+	cap = netmon_bound(cap - 1, NETMON_DNS_MAX_PAYLOAD - 1) + 1;
+	if (netmon_load_bytes(ctx, p->payload_off, ev->payload, cap) != 0) {
 		bpf_ringbuf_discard(ev, 0);
 		return 0;
 	}

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 
 #include "../fixtures/packet_cases.h"
 #include "../fixtures/packet_harness.h"
+#include "flow/flow_reader.h"
 
 namespace netmon::testing {
 namespace {
@@ -60,6 +62,34 @@ TEST_F(TcTestRun, RepeatedPacketsAddUp) {
   flows.clear();
   ASSERT_TRUE(h_->layer().ReadFlows(&flows).ok());
   EXPECT_TRUE(flows.empty());
+}
+
+// Thousands of flows: the batch reader walks several batches, and key-by-key iteration reads the same totals.
+TEST_F(TcTestRun, BatchAndIterationReadTheSameFlows) {
+  h_->ClearFlows();
+  std::vector<uint8_t> pkt(fixtures::kV4Udp.data, fixtures::kV4Udp.data + fixtures::kV4Udp.len);
+  constexpr int kFlows = 2500;  // more than one batch (FlowReader reads 1024 at a time)
+  for (int i = 0; i < kFlows; ++i) {
+    pkt[34] = static_cast<uint8_t>((20000 + i) >> 8);  // UDP source port (14 + 20)
+    pkt[35] = static_cast<uint8_t>(20000 + i);
+    DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt.data(),
+                        .data_size_in = static_cast<uint32_t>(pkt.size()), .repeat = 1 + i % 3);
+    ASSERT_EQ(bpf_prog_test_run_opts(h_->layer().prog_fd_tc_ingress(), &opts), 0);
+  }
+  flow::FlowReader batch(h_->layer().flows_map_fd()), iterate(h_->layer().flows_map_fd(), /*use_batch=*/false);
+  std::vector<flow::FlowSample> a, b;
+  ASSERT_TRUE(batch.ReadTotals(&a).ok());
+  ASSERT_TRUE(iterate.ReadTotals(&b).ok());
+  EXPECT_TRUE(batch.used_batch()) << "this kernel has batch lookups for LRU per-CPU hashes";
+  ASSERT_EQ(a.size(), static_cast<size_t>(kFlows));
+  ASSERT_EQ(b.size(), a.size());
+  std::map<uint16_t, uint64_t> packets_by_port;
+  for (const flow::FlowSample& s : a) packets_by_port[s.tuple.remote_port] = s.packets[NETMON_DIR_INGRESS];
+  for (const flow::FlowSample& s : b) {
+    EXPECT_EQ(packets_by_port[s.tuple.remote_port], s.packets[NETMON_DIR_INGRESS]);
+    EXPECT_EQ(s.packets[NETMON_DIR_INGRESS], 1u + (s.tuple.remote_port - 20000) % 3);
+    EXPECT_EQ(s.bytes[NETMON_DIR_INGRESS], 33u * s.packets[NETMON_DIR_INGRESS]);
+  }
 }
 
 TEST_F(TcTestRun, EmptyFilterSetCountsNothing) {
@@ -192,6 +222,28 @@ TEST(TcTestRunConfig, DnsPortsAreConfigurable) {
   Observed none = off->Run(off->layer().prog_fd_tc_egress(), fixtures::kDnsQueryA);
   EXPECT_EQ(none.flows.size(), 1u);
   EXPECT_TRUE(none.dns.empty());
+}
+
+// A full ring buffer loses records, counted, and nothing else: the flow is still counted.
+TEST(TcTestRunConfig, FullRingBufferIsCounted) {
+  flow::PacketLayerConfig cfg;
+  cfg.ringbuf_bytes = 4096;  // one page: four 848-byte records and their 8-byte headers
+  auto h = Harness::Create(cfg);
+  ASSERT_NE(h, nullptr);
+  DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = fixtures::kDnsQueryA.data,
+                      .data_size_in = static_cast<uint32_t>(fixtures::kDnsQueryA.len), .repeat = 10);
+  auto before = h->shared().ReadCounters();
+  ASSERT_EQ(bpf_prog_test_run_opts(h->layer().prog_fd_tc_ingress(), &opts), 0);
+  auto after = h->shared().ReadCounters();
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ((*after)[NETMON_CTR_DNS_MESSAGES] - (*before)[NETMON_CTR_DNS_MESSAGES], 4u);
+  EXPECT_EQ((*after)[NETMON_CTR_DNS_RINGBUF_FULL] - (*before)[NETMON_CTR_DNS_RINGBUF_FULL], 6u);
+  int n = h->layer().PollDns(0, [](const netmon_dns_event&) {});
+  EXPECT_EQ(n, 4);
+  std::vector<flow::FlowSample> flows;
+  ASSERT_TRUE(h->layer().ReadFlows(&flows).ok());
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].packets[NETMON_DIR_INGRESS], 10u);
 }
 
 TEST(TcTestRunConfig, BadConfigIsRefused) {

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -131,9 +133,17 @@ void CompareXdpWithTcAndTcpdump(Topology& topo, OtherXdp* other) {
   // Attaching XDP to a veth turns GRO on, which would merge packets between XDP and TC (and tcpdump): off,
   // so all three see the same packets.
   ASSERT_TRUE(live::SetGro(topo.client(), ifname, false).ok());
+  // tcpdump (and python with scapy for the pcap) is the third witness where it exists; the kernel-matrix guest
+  // has neither, and there XDP is compared with TC alone.
+  const bool witness = live::HaveTcpdumpAndScapy();
+  if (!witness) std::cerr << "no tcpdump/scapy here: comparing XDP with TC ingress only\n";
   const std::string pcap = "/tmp/netmon-xdp-live-" + std::to_string(getpid()) + ".pcap";
-  auto cap = live::Tcpdump::Start(topo.client(), ifname, pcap);
-  ASSERT_TRUE(cap.ok()) << cap.status();
+  std::optional<live::Tcpdump> cap;
+  if (witness) {
+    auto started = live::Tcpdump::Start(topo.client(), ifname, pcap);
+    ASSERT_TRUE(started.ok()) << started.status();
+    cap = std::move(*started);
+  }
 
   const uint64_t other_before = other ? OtherSeen(other->skel) : 0;
   std::vector<live::Conversation> convs;
@@ -148,22 +158,30 @@ void CompareXdpWithTcAndTcpdump(Topology& topo, OtherXdp* other) {
   ASSERT_TRUE((*tc_layer)->ReadFlows(&tc_samples).ok());
   tc_ingress->Reset();
   (*xdp_layer)->Detach();
-  ASSERT_TRUE(cap->Stop().ok());
+  if (cap) {
+    ASSERT_TRUE(cap->Stop().ok());
+  }
   ASSERT_TRUE((*xdp_layer)->ReadFlows(&xdp_samples).ok());
   ASSERT_TRUE((*tc_layer)->ReadFlows(&tc_samples).ok());
 
   live::OurFlows by_xdp, by_tc;
   by_xdp.Add(xdp_samples);
   by_tc.Add(tc_samples);
-  auto theirs = live::PcapFlows(cap->path());
-  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  std::map<std::string, live::Count> theirs;
+  if (cap) {
+    auto flows = live::PcapFlows(cap->path());
+    ASSERT_TRUE(flows.ok()) << flows.status();
+    theirs = std::move(*flows);
+  }
   uint64_t xdp_ingress_packets = 0;
   for (const live::Conversation& c : convs) {
     SCOPED_TRACE(c.Ingress());
     ASSERT_GT(by_xdp.by_key[c.Ingress()].packets, 0u);
     EXPECT_EQ(by_xdp.by_key[c.Ingress()], by_tc.by_key[c.Ingress()]) << "XDP and TC ingress disagree";
-    EXPECT_EQ(by_xdp.by_key[c.Ingress()], (*theirs)[c.Ingress()]) << "XDP ingress and tcpdump disagree";
-    EXPECT_EQ(by_xdp.by_key[c.Egress()], (*theirs)[c.Egress()]) << "TC egress and tcpdump disagree";
+    if (cap) {
+      EXPECT_EQ(by_xdp.by_key[c.Ingress()], theirs[c.Ingress()]) << "XDP ingress and tcpdump disagree";
+      EXPECT_EQ(by_xdp.by_key[c.Egress()], theirs[c.Egress()]) << "TC egress and tcpdump disagree";
+    }
     // Replies resolve to the client's socket: egress taught the tuple map.
     EXPECT_NE(by_xdp.cookie[c.Egress()], 0u);
     xdp_ingress_packets += by_xdp.by_key[c.Ingress()].packets;
