@@ -193,6 +193,9 @@ int netmon_post_bind6(struct bpf_sock *ctx)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(netmon_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
+	/* Most transitions (ESTABLISHED -> FIN_WAIT1 ...) mean nothing here: leave before any helper call. */
+	if (netmon_tcp_transition(oldstate, newstate) == NETMON_ACT_NONE)
+		return 0;
 	if (sk->sk_protocol != NETMON_IPPROTO_TCP)
 		return 0;
 	__u16 family = sk->__sk_common.skc_family;
@@ -201,7 +204,7 @@ int BPF_PROG(netmon_set_state, const struct sock *sk, const int oldstate, const 
 	/* Generates the cookie if the socket has none yet: a child cloned from a listener gets one here,
 	 * before accept() can return it (netmon_on_accept_fd reads it back without a helper). */
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
-	netmon_on_tcp_state(sk, cookie, oldstate, newstate);
+	netmon_on_tcp_state(sk, cookie, 1, oldstate, newstate);
 	return 0;
 }
 

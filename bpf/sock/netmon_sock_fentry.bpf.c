@@ -13,7 +13,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("fentry/tcp_connect")
 int BPF_PROG(netmon_fe_connect, struct sock *sk)
 {
-	netmon_on_tcp_state(sk, bpf_get_socket_cookie(sk), NETMON_TCP_CLOSE, NETMON_TCP_SYN_SENT);
+	netmon_on_tcp_state(sk, bpf_get_socket_cookie(sk), 1, NETMON_TCP_CLOSE, NETMON_TCP_SYN_SENT);
 	return 0;
 }
 

@@ -20,7 +20,7 @@ int BPF_KPROBE(netmon_kp_connect, struct sock *sk)
 {
 	__u64 cookie = netmon_kp_cookie(sk);
 	if (cookie)
-		netmon_on_tcp_state(sk, cookie, NETMON_TCP_CLOSE, NETMON_TCP_SYN_SENT);
+		netmon_on_tcp_state(sk, cookie, 0, NETMON_TCP_CLOSE, NETMON_TCP_SYN_SENT);
 	return 0;
 }
 

@@ -328,7 +328,10 @@ absl::Status SocketLayer::SeedExistingSockets() {
 
 int SocketLayer::PollEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) {
   impl_->poll_cb = &cb;
+  // The kernel side wakes us only per batch (NETMON_SOCK_WAKEUP_BYTES): when the wait times out, take what is
+  // there anyway.
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  if (n == 0) n = ring_buffer__consume(impl_->ring.get());
   impl_->poll_cb = nullptr;
   return n;
 }

@@ -60,8 +60,9 @@ class SocketLayer {
 
   // Sockets that predate the capture: owners + tuples, source NETMON_SRC_EXISTING. Owners captured live win.
   absl::Status SeedExistingSockets();
-  // Records consumed or -errno. OWNER records (a socket got its owner) are passed on too; their process
-  // metadata is already noted in processes() when the callback runs.
+  // Waits up to timeout_ms, then delivers whatever is queued (the kernel wakes the reader per 64 KiB batch, not
+  // per record, so a record waits at most one timeout). Records consumed or -errno. OWNER records (a socket got its
+  // owner) are passed on too; their process metadata is already noted in processes() when the callback runs.
   int PollEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb);
   // Deletes owners (and their tuples and state) released more than the grace ago.
   void SweepReleased(uint64_t now_monotonic_ns);

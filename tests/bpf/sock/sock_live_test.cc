@@ -566,6 +566,84 @@ TEST_F(SockLive, ConnectionOpenedBeforeAttachViaSockDiag) {
   ExistingConnection(topo_.get(), layer->get(), &*shared, /*detach_first=*/false, layer_.get());
 }
 
+// The kernel filter decides what is emitted: with a PID filter, only that process's records reach the ring.
+TEST_F(SockLive, KernelFilterDecidesWhatIsEmitted) {
+  Process srv = Spawn(topo_->server(), {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count", "2"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process wanted =
+      Spawn(topo_->client(), {"udp-send", "--name", "nm-wanted", "--to", listening.local, "--bytes", "3", "--wait-go"});
+  Process other =
+      Spawn(topo_->client(), {"udp-send", "--name", "nm-other", "--to", listening.local, "--bytes", "4", "--wait-go"});
+  netmon_filter only{};
+  only.flags = NETMON_FILTER_PID;
+  only.tgid = static_cast<uint32_t>(wanted.pid());
+  ASSERT_TRUE(shared_->SetFilters({only}).ok());
+  const uint64_t since = MonotonicNs();  // records already queued (the sockets' OWNER records) predate the filter
+  const uint64_t filtered_before = layer_->Stats().kernel[NETMON_SCTR_EVENTS_FILTERED];
+  ASSERT_TRUE(wanted.WriteLine("go").ok());
+  ASSERT_TRUE(other.WriteLine("go").ok());
+  Expect(wanted, "done");
+  Expect(other, "done");
+  wanted.Wait(kWaitMs).IgnoreError();
+  other.Wait(kWaitMs).IgnoreError();
+  Expect(srv, "done");
+  srv.Wait(kWaitMs).IgnoreError();
+  auto mine = log_->WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(wanted.pid());
+      },
+      kWaitMs);
+  auto others = log_->All(
+      [&](const netmon_sock_event& e) {
+        return e.ts_ns > since &&
+               (e.owner.tgid == static_cast<uint32_t>(other.pid()) || e.owner.tgid == static_cast<uint32_t>(srv.pid()));
+      },
+      300);
+  ASSERT_TRUE(shared_->SetFilters({netmon_filter{}}).ok());
+  ASSERT_TRUE(mine.has_value());
+  EXPECT_EQ(mine->bytes_sent, 3u);
+  EXPECT_TRUE(others.empty()) << Describe(others.front());
+  EXPECT_GT(layer_->Stats().kernel[NETMON_SCTR_EVENTS_FILTERED], filtered_before);
+  // The maps are maintained regardless of the filter: the packet layer needs every owner.
+  ExpectIngressOwner(listening.local, topo_->client_end().ipv4 + ":" + std::to_string(mine->tuple.local_port),
+                     IPPROTO_UDP, topo_->server().inode(), srv.pid(), "nm-userv");
+}
+
+// The raw_tp/sys_exit rung of sock.accept (used where syscall tracepoints are missing) attributes the same way.
+TEST_F(SockLive, AcceptViaRawTracepointRung) {
+  auto shared = bpf::SharedMaps::Create();
+  ASSERT_TRUE(shared.ok());
+  ASSERT_TRUE(shared->SetFilters({netmon_filter{}}).ok());
+  SocketLayerConfig cfg;
+  cfg.disabled_rungs = {"sock.accept:tracepoint"};
+  auto layer = SocketLayer::Create(*shared, cfg);
+  ASSERT_TRUE(layer.ok()) << layer.status();
+  ASSERT_TRUE((*layer)->Attach().ok());
+  for (const auto& h : (*layer)->Hooks()) {
+    if (h.name == "sock.accept") {
+      EXPECT_EQ(h.rung, "raw_tp");
+      EXPECT_TRUE(h.active);
+    }
+  }
+  EventLog log(layer->get());
+  Process srv = Spawn(topo_->server(), {"tcp-serve", "--name", "nm-rawtp", "--listen", Srv(true), "--recv", "1"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(), {"tcp-connect", "--name", "nm-cli", "--to", listening.local, "--send", "1"});
+  Expect(cli, "done");
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  Expect(srv, "done");
+  cli.Wait(kWaitMs).IgnoreError();
+  srv.Wait(kWaitMs).IgnoreError();
+  auto accept = log.WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_ACCEPT && LocalIs(e, accepted.local) && RemoteIs(e, accepted.remote);
+      },
+      kWaitMs);
+  ASSERT_TRUE(accept.has_value());
+  ExpectOwner(*accept, srv.pid(), "nm-rawtp", topo_->server().inode());
+  EXPECT_EQ(accept->owner.source, NETMON_SRC_ACCEPT);
+}
+
 // Released sockets are forgotten after the grace period, with their tuple keys; live ones stay.
 TEST_F(SockLive, SweepDeletesReleasedOwnersAfterTheGrace) {
   Process srv = Spawn(topo_->server(), {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count", "1"});

@@ -3,7 +3,9 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -127,13 +129,30 @@ std::vector<uint32_t> BpftoolAttachedProgIds() {
   return ids;
 }
 
-std::vector<std::string> BpftoolAttachedProgNames() {
-  std::string listing = RunOutput("bpftool cgroup tree 2>/dev/null");
-  // `bpftool link` prints program ids, not names: resolve them.
-  for (uint32_t id : BpftoolAttachedProgIds()) {
-    listing += RunOutput(StrCat("bpftool prog show id ", id, " 2>/dev/null"));
+std::vector<AttachedProg> BpftoolAttachedProgs() {
+  std::vector<AttachedProg> out;
+  std::vector<uint32_t> ids = BpftoolAttachedProgIds();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (uint32_t id : ids) {
+    std::string json = RunOutput(StrCat("bpftool -j prog show id ", id, " 2>/dev/null"));
+    AttachedProg p;
+    p.id = id;
+    auto names = AllMatches(json, std::regex("\"name\":\"([^\"]*)\""));
+    if (!names.empty()) p.name = names.front();
+    for (const std::string& pid : AllMatches(json, std::regex("\"pid\":(\\d+)"))) p.pids.push_back(std::stoi(pid));
+    out.push_back(std::move(p));
   }
-  return AllMatches(listing, std::regex("(netmon_[A-Za-z0-9_]+)"));
+  return out;
+}
+
+std::vector<uint32_t> ProgIdsHeldByThisProcess() {
+  std::vector<uint32_t> ids;
+  std::string listing = RunOutput(StrCat("grep -h '^prog_id:' /proc/", getpid(), "/fdinfo/* 2>/dev/null"));
+  for (const std::string& id : AllMatches(listing, std::regex("prog_id:\\s*(\\d+)"))) {
+    ids.push_back(static_cast<uint32_t>(std::stoul(id)));
+  }
+  return ids;
 }
 
 }  // namespace netmon::sock::testing

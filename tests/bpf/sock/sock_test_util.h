@@ -47,7 +47,14 @@ std::string Describe(const netmon_sock_event& e);
 std::string RunOutput(const std::string& command);
 // Program ids attached anywhere according to `bpftool link` and `bpftool cgroup tree` (JSON).
 std::vector<uint32_t> BpftoolAttachedProgIds();
-// Names of programs attached according to bpftool (to check that nothing named netmon_* of ours remains).
-std::vector<std::string> BpftoolAttachedProgNames();
+// Programs attached according to bpftool, with the processes holding them (bpftool's "pids").
+struct AttachedProg {
+  uint32_t id = 0;
+  std::string name;
+  std::vector<int> pids;
+};
+std::vector<AttachedProg> BpftoolAttachedProgs();
+// Ids of the BPF programs this process holds a file descriptor to (/proc/self/fdinfo "prog_id:").
+std::vector<uint32_t> ProgIdsHeldByThisProcess();
 
 }  // namespace netmon::sock::testing
