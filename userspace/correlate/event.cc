@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 
+#include <charconv>
 #include <limits>
 
 #include "common/status.h"
@@ -36,37 +37,124 @@ bool ValidSessionId(std::string_view s) {
   return true;
 }
 
-uint8_t ProtocolFromJson(const Json& v) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s == "tcp" || s == "TCP") return IPPROTO_TCP;
-    if (s == "udp" || s == "UDP") return IPPROTO_UDP;
-    return 0;
-  }
-  uint64_t n = 0;
-  if (GetUint64(v, &n) && (n == IPPROTO_TCP || n == IPPROTO_UDP)) return static_cast<uint8_t>(n);
+// What the correlator reads from extra_info (design.md §4.3): the protocol and the span the event covers.
+struct ExtraFields {
+  uint8_t protocol = 0;
+  bool has_protocol = false;
+  std::optional<int64_t> interval_start, interval_end;
+  std::optional<uint64_t> duration_ms;
+};
+
+uint8_t ProtocolFromText(std::string_view s) {
+  if (s == "tcp" || s == "TCP") return IPPROTO_TCP;
+  if (s == "udp" || s == "UDP") return IPPROTO_UDP;
   return 0;
 }
 
-// Reads what the correlator needs from extra_info: the protocol and the span the event covers.
-void ApplyExtraInfo(const Json& extra, Event* ev) {
-  if (!extra.is_object()) return;
-  if (auto it = extra.find("protocol"); it != extra.end()) ev->protocol = ProtocolFromJson(*it);
+void NoteProtocolNumber(uint64_t n, ExtraFields* f) {
+  f->has_protocol = true;
+  f->protocol = n == IPPROTO_TCP || n == IPPROTO_UDP ? static_cast<uint8_t>(n) : 0;
+}
+
+// extra_info arrives as a string holding a JSON object on every event, so it is read with a SAX pass: it is fully
+// validated (strict JSON, an object at the top, nesting bounded) but no DOM is built, and only the top-level keys
+// above are kept.
+class ExtraInfoSax : public nlohmann::json_sax<Json> {
+ public:
+  ExtraInfoSax(int max_depth, ExtraFields* out) : max_depth_(max_depth), out_(out) {}
+
+  // A scalar (or an array) at depth 0 means the document is not an object.
+  bool null() override { return depth_ > 0; }
+  bool boolean(bool) override { return depth_ > 0; }
+  bool number_integer(number_integer_t v) override {
+    if (depth_ == 1) Integer(v);
+    return depth_ > 0;
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (depth_ == 1 && v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      Integer(static_cast<int64_t>(v));
+    }
+    return depth_ > 0;
+  }
+  bool number_float(number_float_t, const string_t&) override { return depth_ > 0; }
+  bool string(string_t& v) override {
+    if (depth_ == 1) {
+      if (key_ == "protocol") {
+        out_->has_protocol = true;
+        out_->protocol = ProtocolFromText(v);
+      } else {
+        // The proto3 JSON mapping writes 64-bit integers as strings.
+        int64_t i = 0;
+        auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), i);
+        if (!v.empty() && ec == std::errc() && ptr == v.data() + v.size()) Integer(i);
+      }
+    }
+    return depth_ > 0;
+  }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return ++depth_ <= max_depth_; }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override { return depth_ > 0 && ++depth_ <= max_depth_; }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  void Integer(int64_t i) {
+    if (key_ == "protocol" && i >= 0) NoteProtocolNumber(static_cast<uint64_t>(i), out_);
+    if (key_ == "interval_start_ns") out_->interval_start = i;
+    if (key_ == "interval_end_ns") out_->interval_end = i;
+    if (key_ == "duration_ms" && i >= 0) out_->duration_ms = static_cast<uint64_t>(i);
+  }
+
+  int max_depth_;
+  ExtraFields* out_;
+  int depth_ = 0;
+  std::string key_;
+};
+
+bool ParseExtraInfoText(std::string_view text, int max_depth, ExtraFields* out) {
+  ExtraInfoSax sax(max_depth, out);
+  return Json::sax_parse(text.begin(), text.end(), &sax);
+}
+
+void ExtraFromObject(const Json& extra, ExtraFields* f) {
+  if (auto it = extra.find("protocol"); it != extra.end()) {
+    uint64_t n = 0;
+    if (it->is_string()) {
+      f->has_protocol = true;
+      f->protocol = ProtocolFromText(it->get_ref<const std::string&>());
+    } else if (GetUint64(*it, &n)) {
+      NoteProtocolNumber(n, f);
+    }
+  }
+  int64_t i = 0;
+  uint64_t u = 0;
+  if (auto it = extra.find("interval_start_ns"); it != extra.end() && GetInt64(*it, &i)) f->interval_start = i;
+  if (auto it = extra.find("interval_end_ns"); it != extra.end() && GetInt64(*it, &i)) f->interval_end = i;
+  if (auto it = extra.find("duration_ms"); it != extra.end() && GetUint64(*it, &u)) f->duration_ms = u;
+}
+
+void ApplyExtraInfo(const ExtraFields& f, Event* ev) {
+  if (f.has_protocol) ev->protocol = f.protocol;
   if (ev->kind == EventKind::kData) {
-    int64_t start = 0, end = 0;
-    auto s = extra.find("interval_start_ns");
-    auto e = extra.find("interval_end_ns");
-    if (s != extra.end() && e != extra.end() && GetInt64(*s, &start) && GetInt64(*e, &end) && start > 0 &&
-        start <= end) {
-      ev->start_ns = start;
-      ev->end_ns = end;
+    if (f.interval_start && f.interval_end && *f.interval_start > 0 && *f.interval_start <= *f.interval_end) {
+      ev->start_ns = *f.interval_start;
+      ev->end_ns = *f.interval_end;
     }
   } else if (ev->kind == EventKind::kClose) {
-    uint64_t ms = 0;
-    auto d = extra.find("duration_ms");
     // A connection lasting more than a year is a lie; keep the instant then.
-    if (d != extra.end() && GetUint64(*d, &ms) && ms <= 366ULL * 86400 * 1000) {
-      int64_t back = static_cast<int64_t>(ms) * 1'000'000;
+    if (f.duration_ms && *f.duration_ms <= 366ULL * 86400 * 1000) {
+      int64_t back = static_cast<int64_t>(*f.duration_ms) * 1'000'000;
       ev->start_ns = ev->end_ns - back > 0 ? ev->end_ns - back : 0;
     }
   }
@@ -171,18 +259,19 @@ absl::StatusOr<Event> DecodeEvent(std::string_view json, const EventDecodeLimits
     default: break;
   }
   if (auto it = doc.find("extra_info"); it != doc.end() && !it->is_null()) {
+    ExtraFields extra;
     if (it->is_object()) {
       ev.extra_info = it->dump();
       ev.extra_info_is_object = true;
-      ApplyExtraInfo(*it, &ev);
+      ExtraFromObject(*it, &extra);
+      ApplyExtraInfo(extra, &ev);
     } else if (it->is_string()) {
       ev.extra_info = it->get<std::string>();
       if (!ev.extra_info.empty()) {
-        auto extra = ParseJson(ev.extra_info, limits.max_bytes, limits.max_depth);
-        if (!extra.ok() || !extra->is_object()) {
+        if (!ParseExtraInfoText(ev.extra_info, limits.max_depth, &extra)) {
           return absl::InvalidArgumentError("extra_info: must hold a JSON object");
         }
-        ApplyExtraInfo(*extra, &ev);
+        ApplyExtraInfo(extra, &ev);
       }
     } else {
       return absl::InvalidArgumentError("extra_info: must be a string or an object");

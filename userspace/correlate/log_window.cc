@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <bit>
 #include <string>
-#include <unordered_map>
 
 namespace netmon::correlate {
 namespace {
@@ -53,9 +52,11 @@ void LogWindow::Add(LogRecord rec) {
   Entry entry;
   entry.received_ns = rec.received_ns;
   entry.record = std::make_shared<const LogRecord>(std::move(rec));
+  entry.tokens.reserve(tokens.size());
+  for (const auto& t : tokens) entry.tokens.push_back(TokenHash(t.kind, t.value));
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t id = ring_.Push(std::move(entry));
-  for (const auto& t : tokens) index_.Add(TokenHash(t.kind, t.value), id);
+  for (uint64_t h : ring_.back().tokens) index_.Add(h, id);
   ++counters_.added;
   EvictLocked(ring_.back().received_ns);
 }
@@ -87,58 +88,83 @@ LogWindowCounters LogWindow::counters() const {
 
 std::vector<LogLink> LogWindow::Link(const Event& ev, const LinkOptions& options) const {
   struct Query {
-    TokenKind kind;
-    std::string value;
+    uint64_t hash;
     uint32_t reason;
+    bool key;  // finds lines; otherwise only qualifies lines found by a key
   };
   std::vector<Query> queries;
-  auto add = [&](TokenKind kind, std::string value, uint32_t reason) {
-    if ((options.match_mask & reason) && !value.empty()) queries.push_back({kind, std::move(value), reason});
+  auto add = [&](TokenKind kind, const std::string& value, uint32_t reason, bool key) {
+    if ((options.match_mask & reason) && !value.empty()) queries.push_back({TokenHash(kind, value), reason, key});
   };
   if (ev.src) {
-    add(TokenKind::kAddress, ev.src->ip.ToString(), kLinkSourceAddress);
-    add(TokenKind::kEndpoint, ev.src->ToString(), kLinkSourceEndpoint);
-    if (ev.src->port != 0) add(TokenKind::kPort, std::to_string(ev.src->port), kLinkSourcePort);
+    add(TokenKind::kAddress, ev.src->ip.ToString(), kLinkSourceAddress, true);
+    add(TokenKind::kEndpoint, ev.src->ToString(), kLinkSourceEndpoint, true);
+    if (ev.src->port != 0) add(TokenKind::kPort, std::to_string(ev.src->port), kLinkSourcePort, true);
   }
   if (ev.dst) {
-    add(TokenKind::kAddress, ev.dst->ip.ToString(), kLinkDestAddress);
-    add(TokenKind::kEndpoint, ev.dst->ToString(), kLinkDestEndpoint);
-    if (ev.dst->port != 0) add(TokenKind::kPort, std::to_string(ev.dst->port), kLinkDestPort);
+    add(TokenKind::kAddress, ev.dst->ip.ToString(), kLinkDestAddress, true);
+    add(TokenKind::kEndpoint, ev.dst->ToString(), kLinkDestEndpoint, true);
+    if (ev.dst->port != 0) add(TokenKind::kPort, std::to_string(ev.dst->port), kLinkDestPort, false);
   }
-  if (ev.process_id > 0) add(TokenKind::kPid, std::to_string(ev.process_id), kLinkPid);
-  if (!ev.process_name.empty()) add(TokenKind::kName, ev.process_name.substr(0, 15), kLinkProcessName);
+  if (ev.process_id > 0) add(TokenKind::kPid, std::to_string(ev.process_id), kLinkPid, true);
+  if (!ev.process_name.empty()) add(TokenKind::kName, ev.process_name.substr(0, 15), kLinkProcessName, true);
   if (queries.empty() || options.max_links == 0) return {};
 
   const int64_t from = ev.start_ns - options.window_ns;
   const int64_t to = ev.end_ns + options.window_ns;
-  std::unordered_map<uint64_t, uint32_t> hits;
+  // (id, reason) pairs, merged per id after the scan: cheaper than a map for the usual handful, and still
+  // O(n log n) when a popular token brings a thousand candidates.
+  std::vector<std::pair<uint64_t, uint32_t>> hits;
+  auto hit = [&](uint64_t id, uint32_t reason) { hits.emplace_back(id, reason); };
   std::vector<LogLink> links;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& q : queries) {
+      if (!q.key) continue;
       size_t seen = 0;
-      index_.ForEach(TokenHash(q.kind, q.value), ring_.first_id(), [&](uint64_t id) {
+      index_.ForEach(q.hash, ring_.first_id(), [&](uint64_t id) {
         const LogRecord& r = *ring_.Get(id).record;
-        if (r.time_ns >= from && r.time_ns <= to) hits[id] |= q.reason;
+        if (r.time_ns >= from && r.time_ns <= to) hit(id, q.reason);
         return ++seen < options_.max_candidates_per_token;
       });
     }
+    std::sort(hits.begin(), hits.end());
+    size_t merged = 0;
+    for (size_t i = 0; i < hits.size(); ++i) {
+      if (merged > 0 && hits[merged - 1].first == hits[i].first) {
+        hits[merged - 1].second |= hits[i].second;
+      } else {
+        hits[merged++] = hits[i];
+      }
+    }
+    hits.resize(merged);
     links.reserve(hits.size());
-    for (const auto& [id, reasons] : hits) {
-      const auto& rec = ring_.Get(id).record;
+    for (auto& [id, reasons] : hits) {
+      const Entry& e = ring_.Get(id);
+      for (const auto& q : queries) {
+        if (q.key || (reasons & q.reason)) continue;
+        if (std::find(e.tokens.begin(), e.tokens.end(), q.hash) != e.tokens.end()) reasons |= q.reason;
+      }
+      const auto& rec = e.record;
       int64_t d = rec->time_ns < ev.start_ns ? ev.start_ns - rec->time_ns
                   : rec->time_ns > ev.end_ns ? rec->time_ns - ev.end_ns
                                              : 0;
       links.push_back(LogLink{rec, reasons, d});
     }
   }
-  std::sort(links.begin(), links.end(), [](const LogLink& a, const LogLink& b) {
+  auto better = [](const LogLink& a, const LogLink& b) {
     int sa = Score(a.reasons), sb = Score(b.reasons);
     if (sa != sb) return sa > sb;
     if (a.distance_ns != b.distance_ns) return a.distance_ns < b.distance_ns;
     return a.record->time_ns > b.record->time_ns;
-  });
-  if (links.size() > options.max_links) links.resize(options.max_links);
+  };
+  if (links.size() > options.max_links) {
+    std::partial_sort(links.begin(), links.begin() + static_cast<std::ptrdiff_t>(options.max_links), links.end(),
+                      better);
+    links.resize(options.max_links);
+  } else {
+    std::sort(links.begin(), links.end(), better);
+  }
   return links;
 }
 

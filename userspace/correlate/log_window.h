@@ -3,6 +3,8 @@
 // linker that finds the lines an event is about: lines within a time window of the event's span that mention its
 // addresses, endpoints, ports, PID or process name. Each link says which of these matched, and links are ranked by
 // how specific the match is (an exact endpoint beats a shared server address) and then by closeness in time.
+// The responder's port (443, 53: the service) is shared by every connection to the service, so it only qualifies a
+// line found by something else and never finds one by itself; the initiator's (usually ephemeral) port does.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,7 @@ struct LogWindowOptions {
   size_t max_records = 50000;
   int64_t retention_ns = 300LL * 1'000'000'000;
   TokenLimits tokens;
-  size_t max_candidates_per_token = 4096;  // bounds the work of one Link() on a token every line mentions
+  size_t max_candidates_per_token = 1024;  // bounds the work of one Link() on a token many lines mention
 };
 
 struct LinkOptions {
@@ -76,6 +78,7 @@ class LogWindow {
  private:
   struct Entry {
     std::shared_ptr<const LogRecord> record;
+    std::vector<uint64_t> tokens;  // TokenHash of each token, for the qualifier checks
     int64_t received_ns = 0;
   };
   void EvictLocked(int64_t now_ns);
