@@ -34,7 +34,7 @@ struct ChunkerOptions {
 };
 
 // The smallest max_chunk_bytes the chunker accepts (a stand-in and the final chunk's capture object must fit).
-inline constexpr size_t kMinChunkBytes = 32 * 1024;
+inline constexpr size_t kMinChunkBytes = size_t{32} * 1024;
 
 // What the final chunk reports about the capture.
 struct CaptureSummary {
