@@ -77,6 +77,7 @@ struct SocketLayer::Impl {
   std::unique_ptr<proc::ProcessCache> procs;
   const std::function<void(const netmon_sock_event&)>* poll_cb = nullptr;
   std::atomic<uint64_t> owners_deleted{0}, tuples_deleted{0}, records_read{0}, records_malformed{0};
+  std::atomic<uint64_t> owners_live{0}, owners_evicted{0};
 
   struct bpf_object* Object(ObjectId id) const {
     switch (id) {
@@ -339,7 +340,9 @@ int SocketLayer::PollEvents(int timeout_ms, const std::function<void(const netmo
 void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {
   const int state_fd = bpf_map__fd(impl_->main->maps.netmon_sk_state);
   std::set<uint64_t> doomed;
+  uint64_t live = 0;
   ForEachEntry<uint64_t, netmon_owner>(impl_->shared->owners_fd(), [&](const uint64_t& cookie, const netmon_owner& o) {
+    ++live;
     if (o.released_ns == 0 || now_monotonic_ns < o.released_ns + impl_->cfg.release_grace_ns) return;
     if (o.proto == IPPROTO_TCP && now_monotonic_ns < o.released_ns + impl_->cfg.tcp_linger_ns) {
       // Released by the process but still closing: netmon_sk_state lives until the CLOSE record went out.
@@ -348,6 +351,14 @@ void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {
     }
     doomed.insert(cookie);
   });
+  // Evictions: what was inserted and is neither deleted by us nor still there. Owners userspace wrote (sock_diag
+  // seeding) are not in OWNERS_ADDED, so the estimate errs low, never high.
+  if (auto counters = impl_->shared->ReadCounters(); counters.ok()) {
+    const uint64_t added = (*counters)[NETMON_CTR_OWNERS_ADDED];
+    const uint64_t gone = impl_->owners_deleted.load() + live;
+    impl_->owners_evicted.store(added > gone ? added - gone : 0);
+  }
+  impl_->owners_live.store(live - doomed.size());
   if (doomed.empty()) return;
   std::vector<netmon_tuple> tuples;
   ForEachEntry<netmon_tuple, netmon_tuple_owner>(impl_->shared->tuples_fd(),
@@ -394,6 +405,8 @@ SockStats SocketLayer::Stats() const {
   s.owners_deleted = impl_->owners_deleted.load();
   s.tuples_deleted = impl_->tuples_deleted.load();
   s.records_read = impl_->records_read.load();
+  s.owners_live = impl_->owners_live.load();
+  s.owners_evicted = impl_->owners_evicted.load();
   s.records_malformed = impl_->records_malformed.load();
   return s;
 }

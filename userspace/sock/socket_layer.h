@@ -39,8 +39,12 @@ struct SocketLayerConfig {
 
 struct SockStats {
   std::array<uint64_t, NETMON_SCTR_MAX> kernel{};  // enum netmon_sock_counter
-  uint64_t owners_deleted = 0;  // by SweepReleased: with OWNERS_ADDED and the live count, gives LRU evictions
+  uint64_t owners_deleted = 0;                     // by SweepReleased
   uint64_t tuples_deleted = 0;
+  // LRU evictions (the map was full: an owner was lost before its grace ran out), inferred at the last sweep as
+  // inserted (NETMON_CTR_OWNERS_ADDED) - deleted - live. Non-zero means netmon_owners is too small.
+  uint64_t owners_live = 0;
+  uint64_t owners_evicted = 0;
   uint64_t records_read = 0;
   uint64_t records_malformed = 0;
 };
