@@ -201,11 +201,21 @@ TEST(NatsE2e, JetStreamEndToEndSurvivesANatsRestart) {
 
   const int64_t now = WallNowNs();
   const uint64_t kFirst = 300, kTotal = 600;
-  for (uint64_t seq = 1; seq <= kFirst; ++seq) {
+  // Half the events as the agent will publish them: its own JSON (no provenance, extra_info embedded as an object)
+  // handed to PublishEventJson; the other half as Event structs.
+  auto publish = [&](uint64_t seq) {
+    if (seq % 2 == 1) {
+      return (*pub)->PublishEventJson(
+          "agent-1", "cap-1", seq,
+          R"({"sequence":)" + std::to_string(seq) + R"(,"timestamp_ns":)" +
+              std::to_string(now + static_cast<int64_t>(seq)) +
+              R"(,"process_id":4242,"process_name":"curl","source_addr":"10.0.0.5:51234","dest_addr":"10.1.1.1:443",)"
+              R"("bytes_sent":0,"bytes_received":0,"event_type":"CONNECT","extra_info":{"protocol":"tcp"}})");
+    }
     auto ev = DecodeEvent(EventJson(now + static_cast<int64_t>(seq), seq));
-    ASSERT_TRUE(ev.ok());
-    ASSERT_TRUE((*pub)->PublishEvent(*ev));
-  }
+    return ev.ok() && (*pub)->PublishEvent(*ev);
+  };
+  for (uint64_t seq = 1; seq <= kFirst; ++seq) ASSERT_TRUE(publish(seq));
   ASSERT_TRUE((*pub)->Flush(20000).ok()) << (*pub)->counters().buffered;
 
   auto reader_conn = NatsConnection::Connect(ClientOptions(server));
@@ -218,10 +228,7 @@ TEST(NatsE2e, JetStreamEndToEndSurvivesANatsRestart) {
 
   // Mid-way: the correlator is still working through the first batch. NATS dies without a chance to flush.
   server.Kill();
-  for (uint64_t seq = kFirst + 1; seq <= kTotal; ++seq) {
-    auto ev = DecodeEvent(EventJson(now + static_cast<int64_t>(seq), seq));
-    ASSERT_TRUE((*pub)->PublishEvent(*ev));  // buffered while NATS is away
-  }
+  for (uint64_t seq = kFirst + 1; seq <= kTotal; ++seq) ASSERT_TRUE(publish(seq));  // buffered while NATS is away
   auto away = (*pub)->counters();
   EXPECT_GT(away.buffered, 0u);
   ASSERT_TRUE(server.Start()) << ReadFile(dir.path() + "/nats-server.log");

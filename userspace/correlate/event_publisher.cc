@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/str_cat.h"
+#include "correlate/json_out.h"
 
 namespace netmon::correlate {
 
@@ -62,6 +63,23 @@ bool EventPublisher::Publish(std::string subject, std::string json, std::string 
 
 bool EventPublisher::PublishEvent(const Event& ev) {
   return Publish(StrCat(options_.subject_prefix, ".", SubjectToken(ev.agent_id)), EncodeEvent(ev), EventMessageId(ev));
+}
+
+bool EventPublisher::PublishEventJson(std::string_view agent_id, std::string_view session_id, uint64_t sequence,
+                                      std::string event_json) {
+  while (!event_json.empty() && (event_json.back() == '\n' || event_json.back() == ' ')) event_json.pop_back();
+  if (event_json.size() < 2 || event_json.front() != '{' || event_json.back() != '}') return false;
+  event_json.pop_back();
+  // The comma: an empty object "{}" takes the members without one.
+  if (event_json.find_first_not_of(" \t\r\n", 1) != std::string::npos) event_json.push_back(',');
+  event_json += "\"agent_id\":";
+  AppendJsonString(&event_json, agent_id);
+  event_json += ",\"session_id\":";
+  AppendJsonString(&event_json, session_id);
+  event_json.push_back('}');
+  std::string msg_id = sequence == 0 ? "" : StrCat(agent_id, "/", session_id, "/", sequence);
+  return Publish(StrCat(options_.subject_prefix, ".", SubjectToken(agent_id)), std::move(event_json),
+                 std::move(msg_id));
 }
 
 absl::Status EventPublisher::Flush(int64_t timeout_ms) {

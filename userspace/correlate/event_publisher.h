@@ -74,6 +74,12 @@ class EventPublisher {
   bool Publish(std::string subject, std::string json, std::string msg_id);
   // Queues an event as JSON on <subject_prefix>.<agent_id>.
   bool PublishEvent(const Event& ev);
+  // Queues an event the caller already wrote as a JSON object (the agent's own event JSON, which has the
+  // NetworkEvent fields but no provenance): "agent_id" and "session_id" are added before its closing brace (the
+  // object must not hold them already), the subject and Nats-Msg-Id are made as for PublishEvent. False if the
+  // buffer is full or `event_json` is not an object's text.
+  bool PublishEventJson(std::string_view agent_id, std::string_view session_id, uint64_t sequence,
+                        std::string event_json);
 
   // Waits until the buffer is empty (everything acknowledged) or timeout_ms passes.
   absl::Status Flush(int64_t timeout_ms);

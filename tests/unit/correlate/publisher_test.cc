@@ -36,6 +36,20 @@ TEST(EventPublisher, BuffersWhileNatsIsAwayAndCountsWhatDoesNotFit) {
   pub->reset();                           // stops promptly even though NATS never came
 }
 
+TEST(EventPublisher, AgentJsonGetsItsProvenance) {
+  EventPublisherOptions o;
+  o.nats.urls = {"nats://127.0.0.1:1"};
+  o.nats.connect_timeout_ms = 200;
+  auto pub = EventPublisher::Start(o);
+  ASSERT_TRUE(pub.ok());
+  EXPECT_TRUE(
+      (*pub)->PublishEventJson("agent-1", "cap-1", 3, R"({"sequence":3,"timestamp_ns":1,"event_type":"DATA"})"));
+  EXPECT_TRUE((*pub)->PublishEventJson("agent-1", "cap-1", 4, "{}\n"));
+  EXPECT_FALSE((*pub)->PublishEventJson("agent-1", "cap-1", 5, "[1]"));
+  EXPECT_FALSE((*pub)->PublishEventJson("agent-1", "cap-1", 6, ""));
+  EXPECT_EQ((*pub)->counters().enqueued, 2u);
+}
+
 TEST(EventPublisher, RefusesBadOptions) {
   EventPublisherOptions o;
   o.nats.urls.clear();
