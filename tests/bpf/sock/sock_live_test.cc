@@ -304,6 +304,33 @@ TEST_F(SockLive, ConnectionRefused) {
   EXPECT_TRUE(closes.empty());
 }
 
+// A SYN that is never answered: the server namespace cannot route its answer (a blackhole route for the client's
+// address swallows the RST), and the client namespace gives up after one retransmission (net.ipv4.tcp_syn_retries
+// is per namespace): ~3 s.
+TEST_F(SockLive, ConnectionTimedOut) {
+  auto blackhole = RunChecked({"ip", "route", "add", "blackhole", topo_->client_end().ipv4 + "/32"}, &topo_->server());
+  ASSERT_TRUE(blackhole.ok()) << blackhole.status();
+  auto retries = RunChecked({"sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"}, &topo_->client());
+  ASSERT_TRUE(retries.ok()) << retries.status();
+  Process cli =
+      Spawn(topo_->client(), {"tcp-connect", "--name", "nm-timeout", "--to", Srv(false, "7"), "--timeout-ms", "20000"});
+  auto err = ExpectTrafficgenEvent(cli, "error", 20000);
+  ASSERT_TRUE(err.ok()) << err.status();
+  EXPECT_EQ(err->error, "ETIMEDOUT");
+  cli.Wait(kWaitMs).IgnoreError();
+  auto connect = log_->WaitFor(
+      [&](const netmon_sock_event& e) {
+        return e.type == NETMON_SOCK_CONNECT && e.owner.tgid == static_cast<uint32_t>(cli.pid());
+      },
+      kWaitMs);
+  ASSERT_TRUE(connect);
+  ExpectOwner(*connect, cli.pid(), "nm-timeout", topo_->client().inode());
+  EXPECT_EQ(connect->outcome, NETMON_CONNECT_TIMEOUT) << Describe(*connect);
+  EXPECT_EQ(connect->err, ETIMEDOUT);
+  EXPECT_TRUE(RemoteIs(*connect, Srv(false, "7"))) << Describe(*connect);
+  EXPECT_GT(connect->latency_ns, 2'000'000'000ull) << "SYN + one retransmission: 1 s + 2 s";
+}
+
 // UDP: unconnected sendto/recvfrom (wildcard keys) and connected UDP (exact keys). CLOSE at release with payload
 // totals.
 TEST_F(SockLive, UdpUnconnectedSendto) {
