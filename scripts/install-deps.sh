@@ -24,6 +24,8 @@ packages=(
   qemu-system-x86 busybox-static cpio xz-utils kmod
   # netmon-correlate: NATS C client, and a JetStream server for its tests
   libnats-dev nats-server
+  # bench/: the bpftrace peer of the overhead benchmark, and the plot (iperf3 and tcpdump are listed above)
+  bpftrace python3-matplotlib
 )
 
 export DEBIAN_FRONTEND=noninteractive
