@@ -11,15 +11,32 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* ---- cgroup v2 socket hooks: process context, the caller's identity ---- */
+/* ---- cgroup v2 socket hooks: process context, the caller's identity ----
+ *
+ * Each hook comes twice: the full program, and a `_nt` twin (`notask`, compile-time) that never touches the
+ * task for kernels whose cgroup programs may not call bpf_get_current_task_btf(); the probe loads the full
+ * set and falls back to the twins if the kernel refuses it (rung "cgroup_notask"). Without the task the twins
+ * know no netns, so they leave tuple keys to the hooks that see the socket (first I/O, state changes).
+ */
+
+static __always_inline int netmon_sk_create_x(struct bpf_sock *ctx, int notask)
+{
+	if (netmon_inet_l4(ctx->family, ctx->protocol))
+		netmon_capture(bpf_get_socket_cookie(ctx), 0, NETMON_SRC_SOCK_CREATE, NETMON_ROLE_UNKNOWN,
+			       ctx->family, ctx->protocol, notask);
+	return 1;
+}
 
 SEC("cgroup/sock_create")
 int netmon_sk_create(struct bpf_sock *ctx)
 {
-	if (netmon_inet_l4(ctx->family, ctx->protocol))
-		netmon_capture(bpf_get_socket_cookie(ctx), 0, NETMON_SRC_SOCK_CREATE, NETMON_ROLE_UNKNOWN,
-			       ctx->family, ctx->protocol);
-	return 1;
+	return netmon_sk_create_x(ctx, 0);
+}
+
+SEC("cgroup/sock_create")
+int netmon_sk_create_nt(struct bpf_sock *ctx)
+{
+	return netmon_sk_create_x(ctx, 1);
 }
 
 /* Local half of a struct bpf_sock's tuple (remote left zero: the callers key bound or unconnected sockets,
@@ -52,8 +69,7 @@ static __always_inline void netmon_bpf_sock_local6(const struct bpf_sock *sk, st
 	t->local_port = (__u16)port;
 }
 
-SEC("cgroup/sock_release")
-int netmon_sk_release(struct bpf_sock *ctx)
+static __always_inline int netmon_sk_release_x(struct bpf_sock *ctx)
 {
 	if (!netmon_inet_l4(ctx->family, ctx->protocol))
 		return 1;
@@ -82,38 +98,63 @@ int netmon_sk_release(struct bpf_sock *ctx)
 	return 1;
 }
 
+SEC("cgroup/sock_release")
+int netmon_sk_release(struct bpf_sock *ctx)
+{
+	return netmon_sk_release_x(ctx);
+}
+
+/* Identical body (it reads no task), but a rung's programs load and attach together. */
+SEC("cgroup/sock_release")
+int netmon_sk_release_nt(struct bpf_sock *ctx)
+{
+	return netmon_sk_release_x(ctx);
+}
+
 /* connect(): the caller initiates. The tuple and the connect start time are taken at CLOSE -> SYN_SENT, when
  * the kernel has bound the local port; UDP connects are keyed at their first send. */
-static __always_inline int netmon_connect(struct bpf_sock_addr *ctx)
+static __always_inline int netmon_connect(struct bpf_sock_addr *ctx, int notask)
 {
 	if (netmon_inet_l4(ctx->family, ctx->protocol))
 		netmon_capture(bpf_get_socket_cookie(ctx), 0, NETMON_SRC_CONNECT, NETMON_ROLE_ACTIVE,
-			       ctx->family, ctx->protocol);
+			       ctx->family, ctx->protocol, notask);
 	return 1;
 }
 
 SEC("cgroup/connect4")
 int netmon_connect4(struct bpf_sock_addr *ctx)
 {
-	return netmon_connect(ctx);
+	return netmon_connect(ctx, 0);
 }
 
 SEC("cgroup/connect6")
 int netmon_connect6(struct bpf_sock_addr *ctx)
 {
-	return netmon_connect(ctx);
+	return netmon_connect(ctx, 0);
+}
+
+SEC("cgroup/connect4")
+int netmon_connect4_nt(struct bpf_sock_addr *ctx)
+{
+	return netmon_connect(ctx, 1);
+}
+
+SEC("cgroup/connect6")
+int netmon_connect6_nt(struct bpf_sock_addr *ctx)
+{
+	return netmon_connect(ctx, 1);
 }
 
 /* Unconnected UDP sendmsg()/recvmsg(): owner, and the wildcard key of the bound port (inet_send_prepare()
  * autobinds before these hooks run, so the port is known). */
-static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source, __u8 role)
+static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source, __u8 role, int notask)
 {
 	if (!netmon_inet_l4(ctx->family, ctx->protocol))
 		return 1;
 	__u64 cookie = bpf_get_socket_cookie(ctx);
-	netmon_capture(cookie, 0, source, role, ctx->family, ctx->protocol);
+	netmon_capture(cookie, 0, source, role, ctx->family, ctx->protocol, notask);
 	struct bpf_sock *sk = ctx->sk;
-	if (!sk)
+	if (!sk || notask)
 		return 1;
 	__u32 proto = ctx->protocol;
 	struct netmon_sock_state *s = netmon_state(cookie, 1);
@@ -125,7 +166,7 @@ static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source
 	else
 		netmon_bpf_sock_local6(sk, &s->tuple);
 	s->tuple.proto = proto;
-	s->tuple.netns = o ? o->netns : netmon_task_netns(bpf_get_current_task_btf());
+	s->tuple.netns = o && o->netns ? o->netns : netmon_task_netns(bpf_get_current_task_btf());
 	s->flags |= NETMON_SKS_TUPLE;
 	netmon_put_tuple(&s->tuple, cookie);
 	return 1;
@@ -134,35 +175,61 @@ static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source
 SEC("cgroup/sendmsg4")
 int netmon_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE);
+	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE, 0);
 }
 
 SEC("cgroup/sendmsg6")
 int netmon_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE);
+	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE, 0);
 }
 
 SEC("cgroup/recvmsg4")
 int netmon_recvmsg4(struct bpf_sock_addr *ctx)
 {
-	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE);
+	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE, 0);
 }
 
 SEC("cgroup/recvmsg6")
 int netmon_recvmsg6(struct bpf_sock_addr *ctx)
 {
-	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE);
+	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE, 0);
+}
+
+SEC("cgroup/sendmsg4")
+int netmon_sendmsg4_nt(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE, 1);
+}
+
+SEC("cgroup/sendmsg6")
+int netmon_sendmsg6_nt(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_SENDMSG, NETMON_ROLE_ACTIVE, 1);
+}
+
+SEC("cgroup/recvmsg4")
+int netmon_recvmsg4_nt(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE, 1);
+}
+
+SEC("cgroup/recvmsg6")
+int netmon_recvmsg6_nt(struct bpf_sock_addr *ctx)
+{
+	return netmon_udp_msg(ctx, NETMON_SRC_RECVMSG, NETMON_ROLE_PASSIVE, 1);
 }
 
 /* bind() finished: owner and the wildcard key(s) of the bound address, so ingress to a server (TCP SYNs to a
  * listener, datagrams to a UDP server) resolves before any connection exists. */
-static __always_inline int netmon_post_bind(struct bpf_sock *ctx, int v6)
+static __always_inline int netmon_post_bind(struct bpf_sock *ctx, int v6, int notask)
 {
 	if (!netmon_inet_l4(ctx->family, ctx->protocol))
 		return 1;
 	__u64 cookie = bpf_get_socket_cookie(ctx);
-	netmon_capture(cookie, 0, NETMON_SRC_BIND, NETMON_ROLE_UNKNOWN, ctx->family, ctx->protocol);
+	netmon_capture(cookie, 0, NETMON_SRC_BIND, NETMON_ROLE_UNKNOWN, ctx->family, ctx->protocol, notask);
+	if (notask)
+		return 1;
 	struct netmon_owner *o = bpf_map_lookup_elem(&netmon_owners, &cookie);
 	struct netmon_tuple t;
 	if (v6)
@@ -171,7 +238,7 @@ static __always_inline int netmon_post_bind(struct bpf_sock *ctx, int v6)
 		netmon_bpf_sock_local4(ctx, &t);
 	t.proto = ctx->protocol;
 	t.remote_port = 0; /* a bind is never a connection, whatever the socket was before */
-	t.netns = o ? o->netns : netmon_task_netns(bpf_get_current_task_btf());
+	t.netns = o && o->netns ? o->netns : netmon_task_netns(bpf_get_current_task_btf());
 	netmon_put_tuple(&t, cookie);
 	return 1;
 }
@@ -179,13 +246,25 @@ static __always_inline int netmon_post_bind(struct bpf_sock *ctx, int v6)
 SEC("cgroup/post_bind4")
 int netmon_post_bind4(struct bpf_sock *ctx)
 {
-	return netmon_post_bind(ctx, 0);
+	return netmon_post_bind(ctx, 0, 0);
 }
 
 SEC("cgroup/post_bind6")
 int netmon_post_bind6(struct bpf_sock *ctx)
 {
-	return netmon_post_bind(ctx, 1);
+	return netmon_post_bind(ctx, 1, 0);
+}
+
+SEC("cgroup/post_bind4")
+int netmon_post_bind4_nt(struct bpf_sock *ctx)
+{
+	return netmon_post_bind(ctx, 0, 1);
+}
+
+SEC("cgroup/post_bind6")
+int netmon_post_bind6_nt(struct bpf_sock *ctx)
+{
+	return netmon_post_bind(ctx, 1, 1);
 }
 
 /* ---- BTF tracepoints ---- */

@@ -114,31 +114,68 @@ static __always_inline void netmon_owner_from_current(struct netmon_owner *o, __
 	o->proto = proto;
 }
 
+/* The current process as owner without touching the task: for cgroup programs on kernels whose cgroup hooks
+ * may not call bpf_get_current_task_btf() (it joined the helpers every program type gets only in later
+ * kernels). The thread's comm stands in for the process's; start time and netns stay 0 until a hook that may
+ * read the task completes the owner (netmon_capture with notask = 0, e.g. the first send or receive). */
+static __always_inline void netmon_owner_from_current_notask(struct netmon_owner *o, __u32 netns, __u8 source,
+							     __u8 role, __u8 family, __u8 proto)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	__builtin_memset(o, 0, sizeof(*o));
+	o->tgid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->netns = netns;
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->seen_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->source = source;
+	o->role = role;
+	o->family = family;
+	o->proto = proto;
+}
+
 static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o);
 
 /*
  * Process context: make the current process the socket's owner unless it already is. A different process
  * doing I/O on a socket (fork after accept, fd passing) takes it over: that process is the one responsible
- * for the traffic from now on. Returns 1 if the owner was (re)written.
+ * for the traffic from now on. Returns 1 if the owner was (re)written. `notask` (compile-time): the caller
+ * may not read the task (see netmon_owner_from_current_notask).
  */
 static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
-					  __u8 proto)
+					  __u8 proto, int notask)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct netmon_owner *cur = bpf_map_lookup_elem(&netmon_owners, &cookie);
 	if (cur && cur->tgid == tgid) {
 		if (cur->role == NETMON_ROLE_UNKNOWN && role != NETMON_ROLE_UNKNOWN)
 			cur->role = role;
+		if (!notask && !cur->start_time_ns) {
+			/* Captured by a task-less hook: complete what it could not read. */
+			struct netmon_owner full;
+			netmon_owner_from_current(&full, netns ? netns : cur->netns, cur->source, cur->role,
+						  cur->family, cur->proto);
+			full.seen_ns = cur->seen_ns;
+			full.released_ns = cur->released_ns;
+			bpf_map_update_elem(&netmon_owners, &cookie, &full, BPF_EXIST);
+		}
 		return 0;
 	}
 	struct netmon_owner o;
-	netmon_owner_from_current(&o, netns, source, role, family, proto);
+	if (notask)
+		netmon_owner_from_current_notask(&o, netns, source, role, family, proto);
+	else
+		netmon_owner_from_current(&o, netns, source, role, family, proto);
 	if (cur) {
 		netmon_sctr(NETMON_SCTR_OWNER_HANDOFF);
 		if (o.role == NETMON_ROLE_UNKNOWN)
 			o.role = cur->role;
-		if (!netns)
-			o.netns = cur->netns;
+		if (!netns && cur->netns)
+			o.netns = cur->netns; /* may be the socket's own (read from the sock), not just the
+						 task's */
 	}
 	if (bpf_map_update_elem(&netmon_owners, &cookie, &o, BPF_ANY)) {
 		netmon_count(NETMON_CTR_OWNER_UPDATE_FAIL, 1);
@@ -344,7 +381,7 @@ static __always_inline void netmon_on_io(const struct sock *sk, __u64 cookie, __
 {
 	__u8 role = proto == NETMON_IPPROTO_UDP ? (is_send ? NETMON_ROLE_ACTIVE : NETMON_ROLE_PASSIVE)
 						: NETMON_ROLE_UNKNOWN;
-	if (netmon_capture(cookie, 0, is_send ? NETMON_SRC_SEND : NETMON_SRC_RECV, role, family, proto)) {
+	if (netmon_capture(cookie, 0, is_send ? NETMON_SRC_SEND : NETMON_SRC_RECV, role, family, proto, 0)) {
 		struct netmon_tuple t;
 		if (netmon_sk_tuple(sk, &t) > 0) {
 			netmon_put_tuple(&t, cookie);
@@ -389,7 +426,7 @@ static __always_inline void netmon_on_tcp_state(const struct sock *sk, __u64 coo
 
 	if (action == NETMON_ACT_CONNECT_START) {
 		/* tcp_v{4,6}_connect(), called by connect() or a Fast Open sendmsg(): process context. */
-		netmon_capture(cookie, t.netns, NETMON_SRC_CONNECT, NETMON_ROLE_ACTIVE, family, t.proto);
+		netmon_capture(cookie, t.netns, NETMON_SRC_CONNECT, NETMON_ROLE_ACTIVE, family, t.proto, 0);
 		struct netmon_sock_state *s = netmon_state(cookie, 1);
 		if (s) {
 			s->connect_ns = now;

@@ -76,6 +76,11 @@ std::optional<ProcessInfo> ReadProcess(uint32_t tgid, uint64_t start_time_ns, co
 }
 
 void ProcessCache::Note(uint32_t tgid, uint64_t start_time_ns, std::string_view comm) {
+  if (start_time_ns == 0) {
+    // A task-less capture (cgroup_notask rung) knows no start time: take the live process's, so the entry is
+    // found under the key later records (completed owners) carry.
+    if (auto live = ReadStartTimeNs(tgid, proc_root_)) start_time_ns = *live;
+  }
   Key key{tgid, StartTimeTicks(start_time_ns)};
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -107,6 +112,13 @@ void ProcessCache::Note(uint32_t tgid, uint64_t start_time_ns, std::string_view 
 
 std::optional<ProcessInfo> ProcessCache::Lookup(uint32_t tgid, uint64_t start_time_ns) const {
   std::lock_guard<std::mutex> lock(mu_);
+  if (start_time_ns == 0) {
+    // Start time unknown (task-less capture): the most recently noted process with this PID.
+    for (const Key& k : lru_) {
+      if (k.first == tgid) return entries_.at(k).info;
+    }
+    return std::nullopt;
+  }
   auto it = entries_.find(Key{tgid, StartTimeTicks(start_time_ns)});
   if (it == entries_.end()) return std::nullopt;
   return it->second.info;

@@ -40,7 +40,8 @@ class ProcessCache {
       : capacity_(capacity), proc_root_(std::move(proc_root)) {}
 
   // First sight of (tgid, start): reads /proc now. `comm` (from the kernel owner) is kept if /proc has nothing.
-  // Later calls for the same key only refresh its recency.
+  // Later calls for the same key only refresh its recency. start 0 (unknown) takes the live process's start;
+  // Lookup with start 0 returns the most recently noted process with that PID.
   void Note(uint32_t tgid, uint64_t start_time_ns, std::string_view comm = {});
   std::optional<ProcessInfo> Lookup(uint32_t tgid, uint64_t start_time_ns) const;
 

@@ -16,6 +16,7 @@ namespace netmon::sock {
 const char* RungName(RungKind kind) {
   switch (kind) {
     case RungKind::kCgroup: return "cgroup";
+    case RungKind::kCgroupNoTask: return "cgroup_notask";
     case RungKind::kTpBtf: return "tp_btf";
     case RungKind::kTracepoint: return "tracepoint";
     case RungKind::kRawTp: return "raw_tp";
@@ -27,6 +28,9 @@ const char* RungName(RungKind kind) {
   return "?";
 }
 
+// Kernels whose cgroup socket programs may not call bpf_get_current_task_btf(): the `_nt` twins.
+#define NETMON_NOTASK_NOTE "; task-less twin: thread comm, start time and netns completed at first I/O"
+
 const std::vector<HookSpec>& HookTable() {
   using K = RungKind;
   using O = ObjectId;
@@ -34,9 +38,16 @@ const std::vector<HookSpec>& HookTable() {
   // run only for the events they name, with typed arguments; raw_tp/sys_exit runs on every syscall of the host;
   // fentry costs a trampoline per call, kprobe an int3 trap, and kprobe programs cannot even make a cookie.
   static const std::vector<HookSpec> table = {
-      {"sock.create", {{K::kCgroup, O::kMain, {"netmon_sk_create"}, "", "socket() caller"}}},
+      {"sock.create",
+       {{K::kCgroup, O::kMain, {"netmon_sk_create"}, "", "socket() caller"},
+        {K::kCgroupNoTask, O::kMain, {"netmon_sk_create_nt"}, "", "socket() caller" NETMON_NOTASK_NOTE}}},
       {"sock.connect",
        {{K::kCgroup, O::kMain, {"netmon_connect4", "netmon_connect6"}, "", "connect() caller, before the SYN"},
+        {K::kCgroupNoTask,
+         O::kMain,
+         {"netmon_connect4_nt", "netmon_connect6_nt"},
+         "",
+         "connect() caller, before the SYN" NETMON_NOTASK_NOTE},
         {K::kFentry, O::kFentry, {"netmon_fe_connect"}, "", "tcp_connect() in connect()'s context"},
         {K::kKprobe, O::kKprobe, {"netmon_kp_connect"}, "", "tcp_connect() in connect()'s context"}}},
       {"sock.state",
@@ -65,12 +76,29 @@ const std::vector<HookSpec>& HookTable() {
         {K::kFentry, O::kFentry, {"netmon_fe_sec_recv"}, "", "security_socket_recvmsg"},
         {K::kKprobe, O::kKprobe, {"netmon_kp_sec_recv"}, "", "security_socket_recvmsg"}}},
       {"sock.udp_send",
-       {{K::kCgroup, O::kMain, {"netmon_sendmsg4", "netmon_sendmsg6"}, "", "unconnected UDP sendmsg"}}},
+       {{K::kCgroup, O::kMain, {"netmon_sendmsg4", "netmon_sendmsg6"}, "", "unconnected UDP sendmsg"},
+        {K::kCgroupNoTask,
+         O::kMain,
+         {"netmon_sendmsg4_nt", "netmon_sendmsg6_nt"},
+         "",
+         "unconnected UDP sendmsg" NETMON_NOTASK_NOTE}}},
       {"sock.udp_recv",
-       {{K::kCgroup, O::kMain, {"netmon_recvmsg4", "netmon_recvmsg6"}, "", "unconnected UDP recvmsg"}}},
-      {"sock.bind", {{K::kCgroup, O::kMain, {"netmon_post_bind4", "netmon_post_bind6"}, "", "bind(): server keys"}}},
+       {{K::kCgroup, O::kMain, {"netmon_recvmsg4", "netmon_recvmsg6"}, "", "unconnected UDP recvmsg"},
+        {K::kCgroupNoTask,
+         O::kMain,
+         {"netmon_recvmsg4_nt", "netmon_recvmsg6_nt"},
+         "",
+         "unconnected UDP recvmsg" NETMON_NOTASK_NOTE}}},
+      {"sock.bind",
+       {{K::kCgroup, O::kMain, {"netmon_post_bind4", "netmon_post_bind6"}, "", "bind(): server keys"},
+        {K::kCgroupNoTask,
+         O::kMain,
+         {"netmon_post_bind4_nt", "netmon_post_bind6_nt"},
+         "",
+         "bind() caller; no server keys (netns unknown without the task)" NETMON_NOTASK_NOTE}}},
       {"sock.release",
        {{K::kCgroup, O::kMain, {"netmon_sk_release"}, "", "close()/exit of TCP and UDP sockets"},
+        {K::kCgroupNoTask, O::kMain, {"netmon_sk_release_nt"}, "", "close()/exit of TCP and UDP sockets"},
         {K::kFentry, O::kFentry, {"netmon_fe_tcp_close", "netmon_fe_release"}, "", "tcp_close/inet_release"},
         {K::kKprobe, O::kKprobe, {"netmon_kp_tcp_close", "netmon_kp_release"}, "", "tcp_close/inet_release"},
         {K::kTpBtf,
@@ -84,6 +112,7 @@ const std::vector<HookSpec>& HookTable() {
   };
   return table;
 }
+#undef NETMON_NOTASK_NOTE
 
 std::vector<HookChoice> ChooseRungs(const std::vector<HookSpec>& table, const Unavailable& unavailable) {
   std::vector<HookChoice> out;
@@ -144,6 +173,7 @@ std::optional<std::string> StaticUnavailable(const Features& features, const std
   }
   switch (rung.kind) {
     case RungKind::kCgroup:
+    case RungKind::kCgroupNoTask:
       if (features.cgroup_path.empty()) return StrCat("no cgroup v2: ", features.cgroup_error);
       break;
     case RungKind::kTracepoint:

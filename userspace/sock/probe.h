@@ -14,7 +14,7 @@
 
 namespace netmon::sock {
 
-enum class RungKind { kCgroup, kTpBtf, kTracepoint, kRawTp, kFentry, kKprobe, kIter, kSockDiag };
+enum class RungKind { kCgroup, kCgroupNoTask, kTpBtf, kTracepoint, kRawTp, kFentry, kKprobe, kIter, kSockDiag };
 enum class ObjectId { kMain, kFentry, kKprobe, kUserspace };
 
 const char* RungName(RungKind kind);

@@ -271,11 +271,11 @@ absl::Status SocketLayer::Attach() {
       if (impl_->skip_programs.count(name) != 0) continue;
       struct bpf_program* prog = obj ? bpf_object__find_program_by_name(obj, name.c_str()) : nullptr;
       if (prog == nullptr) return absl::InternalError(StrCat("program ", name, " is not loaded"));
-      struct bpf_link* raw = r.kind == RungKind::kCgroup ? bpf_program__attach_cgroup(prog, impl_->cgroup_fd.get())
-                                                         : bpf_program__attach(prog);
-      const std::string what = r.kind == RungKind::kCgroup
-                                   ? StrCat(name, " to ", impl_->features.cgroup_path)
-                                   : StrCat(name, " (", table[i].hook, ", ", RungName(r.kind), ")");
+      const bool cgroup = r.kind == RungKind::kCgroup || r.kind == RungKind::kCgroupNoTask;
+      struct bpf_link* raw =
+          cgroup ? bpf_program__attach_cgroup(prog, impl_->cgroup_fd.get()) : bpf_program__attach(prog);
+      const std::string what = cgroup ? StrCat(name, " to ", impl_->features.cgroup_path)
+                                      : StrCat(name, " (", table[i].hook, ", ", RungName(r.kind), ")");
       NETMON_ASSIGN_OR_RETURN(bpf::Link link, bpf::Link::Adopt(raw, what));  // `links` detaches on return
       links.push_back(std::move(link));
     }
@@ -341,6 +341,9 @@ void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {
   const int state_fd = bpf_map__fd(impl_->main->maps.netmon_sk_state);
   std::set<uint64_t> doomed;
   uint64_t live = 0;
+  // Read before the scan: owners inserted while it runs then count as live but not as added, so the eviction
+  // estimate below errs low under churn, never high.
+  auto counters = impl_->shared->ReadCounters();
   ForEachEntry<uint64_t, netmon_owner>(impl_->shared->owners_fd(), [&](const uint64_t& cookie, const netmon_owner& o) {
     ++live;
     if (o.released_ns == 0 || now_monotonic_ns < o.released_ns + impl_->cfg.release_grace_ns) return;
@@ -353,7 +356,7 @@ void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {
   });
   // Evictions: what was inserted and is neither deleted by us nor still there. Owners userspace wrote (sock_diag
   // seeding) are not in OWNERS_ADDED, so the estimate errs low, never high.
-  if (auto counters = impl_->shared->ReadCounters(); counters.ok()) {
+  if (counters.ok()) {
     const uint64_t added = (*counters)[NETMON_CTR_OWNERS_ADDED];
     const uint64_t gone = impl_->owners_deleted.load() + live;
     impl_->owners_evicted.store(added > gone ? added - gone : 0);

@@ -671,6 +671,51 @@ TEST_F(SockLive, AcceptViaRawTracepointRung) {
   EXPECT_EQ(accept->owner.source, NETMON_SRC_ACCEPT);
 }
 
+// The task-less cgroup twins (kernels whose cgroup programs may not read the task): owners are still right, and
+// the first hook that may read the task completes the start time and netns.
+TEST_F(SockLive, TasklessCgroupRungAttributes) {
+  auto shared = bpf::SharedMaps::Create();
+  ASSERT_TRUE(shared.ok());
+  ASSERT_TRUE(shared->SetFilters({netmon_filter{}}).ok());
+  SocketLayerConfig cfg;
+  cfg.disabled_rungs = {"cgroup"};
+  auto layer = SocketLayer::Create(*shared, cfg);
+  ASSERT_TRUE(layer.ok()) << layer.status();
+  ASSERT_TRUE((*layer)->Attach().ok());
+  EventLog log(layer->get());
+  Process srv = Spawn(topo_->server(),
+                      {"tcp-serve", "--name", "nm-nt-srv", "--listen", Srv(false), "--recv", "3", "--send", "4"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(),
+                      {"tcp-connect", "--name", "nm-nt-cli", "--to", listening.local, "--send", "3", "--recv", "4"});
+  TrafficgenEvent connected = Expect(cli, "connected");
+  Expect(cli, "done");
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  Expect(srv, "done");
+  cli.Wait(kWaitMs).IgnoreError();
+  srv.Wait(kWaitMs).IgnoreError();
+  auto match = [&](uint8_t type, const TrafficgenEvent& ev) {
+    return log.WaitFor(
+        [&](const netmon_sock_event& e) { return e.type == type && LocalIs(e, ev.local) && RemoteIs(e, ev.remote); },
+        kWaitMs);
+  };
+  auto connect = match(NETMON_SOCK_CONNECT, connected);
+  ASSERT_TRUE(connect.has_value());
+  ExpectOwner(*connect, cli.pid(), "nm-nt-cli", topo_->client().inode());  // start time and netns completed
+  EXPECT_EQ(connect->owner.source, NETMON_SRC_SOCK_CREATE) << Describe(*connect);
+  auto accept = match(NETMON_SOCK_ACCEPT, accepted);
+  ASSERT_TRUE(accept.has_value());
+  ExpectOwner(*accept, srv.pid(), "nm-nt-srv", topo_->server().inode());
+  auto close = match(NETMON_SOCK_CLOSE, connected);
+  ASSERT_TRUE(close.has_value());
+  EXPECT_EQ(close->bytes_sent, 3u);
+  EXPECT_EQ(close->bytes_received, 4u);
+  auto cookie =
+      (*layer)->LookupCookie(IngressTuple(connected.local, connected.remote, IPPROTO_TCP, topo_->client().inode()));
+  ASSERT_TRUE(cookie.has_value());
+  EXPECT_EQ((*layer)->LookupOwner(*cookie)->tgid, static_cast<uint32_t>(cli.pid()));
+}
+
 // Released sockets are forgotten after the grace period, with their tuple keys; live ones stay.
 TEST_F(SockLive, SweepDeletesReleasedOwnersAfterTheGrace) {
   Process srv = Spawn(topo_->server(), {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count", "1"});

@@ -54,7 +54,8 @@ TEST(SockLoad, LowerRungsAreChosenWhenBetterOnesAreOff) {
   auto shared = bpf::SharedMaps::Create();
   ASSERT_TRUE(shared.ok()) << shared.status();
   SocketLayerConfig cfg;
-  cfg.disabled_rungs = {"sock.accept:tracepoint", "sock.existing:iter", "sock.release:cgroup", "sock.connect:cgroup"};
+  cfg.disabled_rungs = {"sock.accept:tracepoint",     "sock.existing:iter",  "sock.release:cgroup",
+                        "sock.release:cgroup_notask", "sock.connect:cgroup", "sock.connect:cgroup_notask"};
   auto layer = SocketLayer::Create(*shared, cfg);
   ASSERT_TRUE(layer.ok()) << layer.status();
   auto hooks = ByName((*layer)->Hooks());
@@ -72,6 +73,24 @@ TEST(SockLoad, LowerRungsAreChosenWhenBetterOnesAreOff) {
   ASSERT_TRUE((*layer)->Attach().ok());
   EXPECT_TRUE(ByName((*layer)->Hooks())["sock.accept"].active);
   (*layer)->Detach();
+}
+
+// Kernels whose cgroup programs may not read the task get the task-less twins (here forced by configuration).
+TEST(SockLoad, TasklessCgroupTwinsServeWhenTheFullOnesCannot) {
+  auto shared = bpf::SharedMaps::Create();
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  SocketLayerConfig cfg;
+  cfg.disabled_rungs = {"cgroup"};
+  auto layer = SocketLayer::Create(*shared, cfg);
+  ASSERT_TRUE(layer.ok()) << layer.status();
+  auto hooks = ByName((*layer)->Hooks());
+  for (const char* hook :
+       {"sock.create", "sock.connect", "sock.udp_send", "sock.udp_recv", "sock.bind", "sock.release"}) {
+    EXPECT_EQ(hooks[hook].rung, "cgroup_notask") << hook << ": " << hooks[hook].detail;
+    EXPECT_TRUE(hooks[hook].degraded) << hook;
+  }
+  ASSERT_TRUE((*layer)->Attach().ok());
+  EXPECT_EQ((*layer)->AttachedProgramIds().size(), 15u);
 }
 
 // Loads every program of one object. OK, or the kernel's refusal.

@@ -78,6 +78,18 @@ TEST_F(FakeProc, ReadsOncePerProcessAndStaysBounded) {
   EXPECT_TRUE(cache.Lookup(1001, 1).has_value());
 }
 
+TEST_F(FakeProc, UnknownStartTimeTakesTheLiveProcesss) {
+  ProcessCache cache(16, root_);
+  cache.Note(42, 0, "kernel-comm");
+  auto by_start = cache.Lookup(42, 12345 * TickNs());
+  ASSERT_TRUE(by_start.has_value());
+  EXPECT_EQ(by_start->exe, "/usr/bin/prog");
+  auto by_pid = cache.Lookup(42, 0);
+  ASSERT_TRUE(by_pid.has_value());
+  EXPECT_EQ(by_pid->comm, "evil) name)");
+  EXPECT_FALSE(cache.Lookup(43, 0).has_value());
+}
+
 TEST(ProcessCache, ThisProcess) {
   auto start = ReadStartTimeNs(static_cast<uint32_t>(getpid()));
   ASSERT_TRUE(start.has_value());
