@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 namespace netmon::sock {
@@ -82,6 +83,52 @@ TEST(Probe, StaticChecks) {
   EXPECT_FALSE(StaticUnavailable(f, {}, hook, cg));
   f.cgroup_path.clear();
   EXPECT_TRUE(StaticUnavailable(f, {}, hook, cg));
+}
+
+std::map<std::string, std::string> ChosenRungs(const Features& f, const std::vector<std::string>& disabled = {}) {
+  auto choices = ChooseRungs(
+      HookTable(), [&](const HookSpec& h, const RungSpec& r) { return StaticUnavailable(f, disabled, h, r); });
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    out[choices[i].hook] =
+        choices[i].rung < 0 ? "" : RungName(HookTable()[i].rungs[static_cast<size_t>(choices[i].rung)].kind);
+  }
+  return out;
+}
+
+// What the static probe picks on kernels other than CI's (the load step may still refuse a rung and move on).
+TEST(Probe, KernelWithoutSendRecvLengthTracepoints) {
+  // v5.x/v6.1: BTF, cgroup v2, kprobes and fentry, but sock_send_length/sock_recv_length arrived in v6.3.
+  Features f;
+  f.cgroup_path = "/sys/fs/cgroup";
+  f.syscall_tracepoints = true;
+  f.kprobe_pmu = true;
+  f.has_btf_type = [](const std::string& name) {
+    return name != "btf_trace_sock_send_length" && name != "btf_trace_sock_recv_length";
+  };
+  auto rungs = ChosenRungs(f);
+  EXPECT_EQ(rungs["sock.send"], "fentry");
+  EXPECT_EQ(rungs["sock.recv"], "fentry");
+  EXPECT_EQ(rungs["sock.state"], "tp_btf");
+  EXPECT_EQ(rungs["sock.accept"], "tracepoint");
+  EXPECT_EQ(rungs["sock.create"], "cgroup");
+  // fentry refused too (as on this CI kernel): kprobes.
+  rungs = ChosenRungs(f, {"fentry"});
+  EXPECT_EQ(rungs["sock.send"], "kprobe");
+  EXPECT_EQ(rungs["sock.recv"], "kprobe");
+}
+
+TEST(Probe, HostWithoutCgroup2OrTracefs) {
+  Features f;
+  f.syscall_tracepoints = false;
+  f.kprobe_pmu = false;
+  f.has_btf_type = [](const std::string&) { return true; };
+  auto rungs = ChosenRungs(f);
+  EXPECT_EQ(rungs["sock.create"], "");  // first I/O still names such sockets
+  EXPECT_EQ(rungs["sock.connect"], "fentry");
+  EXPECT_EQ(rungs["sock.accept"], "raw_tp");
+  EXPECT_EQ(rungs["sock.release"], "fentry");
+  EXPECT_EQ(rungs["sock.existing"], "iter");
 }
 
 }  // namespace
