@@ -128,6 +128,16 @@ bool LooksLikeTag(std::string_view tok, std::string_view* tag, std::string_view*
   return true;
 }
 
+// RFC 3164 §4.1.2 / RFC 5424 §6.2.4: a HOSTNAME is printable US-ASCII, at most 255 characters. Anything else in
+// that position is the start of the message.
+bool LooksLikeHost(std::string_view tok) {
+  if (tok.empty() || tok.size() > 255) return false;
+  for (char c : tok) {
+    if (!IsPrintUsAscii(c)) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<LogRecord> Parse3164(std::string_view rest, int pri, int64_t received_ns, const SyslogOptions& opt) {
   LogRecord rec;
   rec.format = LogFormat::kRfc3164;
@@ -157,7 +167,7 @@ absl::StatusOr<LogRecord> Parse3164(std::string_view rest, int pri, int64_t rece
   std::string_view first = NextToken(&probe);
   if (LooksLikeTag(first, &tag, &pid)) {
     rest = probe;
-  } else if (have_time && !first.empty()) {
+  } else if (have_time && LooksLikeHost(first)) {
     rec.host = std::string(first);
     rest = probe;
     std::string_view probe2 = rest;

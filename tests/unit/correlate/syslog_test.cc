@@ -114,6 +114,15 @@ TEST_F(SyslogTest, MalformedDatagramsAreRefused) {
   for (const char* text : bad) EXPECT_FALSE(ParseSyslog(text, kNow, "h").ok()) << text;
 }
 
+TEST_F(SyslogTest, AnOverlongHostnameIsMessageText) {
+  // Found by fuzz_syslog: a 300-character first word after the timestamp is not a HOSTNAME (RFC 5424 §6.2.4: 255).
+  std::string word(300, 'h');
+  auto r = ParseSyslog("<13>Nov 14 22:13:20 " + word + " rest", kNow, "192.0.2.1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->host, "192.0.2.1");
+  EXPECT_EQ(r->message, word + " rest");
+}
+
 TEST_F(SyslogTest, LongMessagesAreCut) {
   std::string msg = "<13>Nov 14 22:13:20 h app: " + std::string(100000, 'x');
   SyslogOptions o;
