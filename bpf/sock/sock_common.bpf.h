@@ -34,6 +34,22 @@ struct {
 	__type(value, struct netmon_sock_state);
 } netmon_sk_state SEC(".maps");
 
+/* The last process this CPU sent an OWNER record for. A process opening sockets in a loop (a client under
+ * load, a server accepting) would otherwise send one per socket, while userspace needs one per process:
+ * suppressing consecutive repeats halves the records of a connection-churn load (sock_bench_test). */
+struct netmon_last_owner {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_time_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct netmon_last_owner);
+} netmon_last_own SEC(".maps");
+
 /* enum netmon_sock_counter -> per-CPU count. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -353,6 +369,10 @@ static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple 
 /* OWNER records let userspace read /proc/<pid>/{exe,cmdline} while the process still lives. */
 static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o)
 {
+	__u32 zero = 0;
+	struct netmon_last_owner *last = bpf_map_lookup_elem(&netmon_last_own, &zero);
+	if (last && last->tgid == o->tgid && last->start_time_ns == o->start_time_ns)
+		return;
 	if (!netmon_sock_filter_tgid(o->tgid))
 		return;
 	struct netmon_sock_event *e = bpf_ringbuf_reserve(&netmon_sock_ev, sizeof(*e), 0);
@@ -370,6 +390,10 @@ static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct 
 	e->tuple.netns = o->netns;
 	e->owner = *o;
 	bpf_ringbuf_submit(e, netmon_ringbuf_flags());
+	if (last) {
+		last->tgid = o->tgid;
+		last->start_time_ns = o->start_time_ns;
+	}
 }
 
 /* ---- process-context first I/O, shared by every send/receive rung ---- */

@@ -43,7 +43,8 @@ struct RingBufferFree {
 };
 
 // The socket layer's own maps, created with the main object and handed to the fallback objects.
-constexpr const char* kSockMaps[] = {NETMON_MAP_SOCK_EVENTS, NETMON_MAP_SK_STATE, NETMON_MAP_SOCK_CTR};
+constexpr const char* kSockMaps[] = {NETMON_MAP_SOCK_EVENTS, NETMON_MAP_SK_STATE, NETMON_MAP_SOCK_CTR,
+                                     "netmon_last_own"};
 
 // Ring buffers must be a power-of-two multiple of the page size.
 uint32_t RingBytes(uint32_t wanted) {

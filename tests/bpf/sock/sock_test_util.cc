@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,25 +17,62 @@
 
 namespace netmon::sock::testing {
 
+EventLog::EventLog(SocketLayer* layer) : layer_(layer), reader_([this] { Run(); }) {}
+
+EventLog::~EventLog() {
+  stop_ = true;
+  reader_.join();
+}
+
+void EventLog::KeepNetns(uint32_t netns_inode) {
+  std::lock_guard<std::mutex> lock(mu_);
+  netns_.insert(netns_inode);
+}
+
+void EventLog::Run() {
+  auto last_sweep = std::chrono::steady_clock::now();
+  while (!stop_.load()) {
+    std::vector<netmon_sock_event> batch;
+    layer_->PollEvents(10, [&](const netmon_sock_event& e) { batch.push_back(e); });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& e : batch) {
+        if (netns_.count(e.tuple.netns) != 0 || netns_.count(e.owner.netns) != 0) events_.push_back(e);
+      }
+      ++polls_;
+    }
+    // As the server does: forget released sockets once their grace is over.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_sweep >= std::chrono::seconds(1)) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      layer_->SweepReleased(static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec));
+      last_sweep = now;
+    }
+  }
+}
+
 std::optional<netmon_sock_event> EventLog::WaitFor(const std::function<bool(const netmon_sock_event&)>& match,
                                                    int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   size_t checked = 0;
   for (;;) {
-    for (; checked < events_.size(); ++checked) {
-      if (match(events_[checked])) return events_[checked];
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (; checked < events_.size(); ++checked) {
+        if (match(events_[checked])) return events_[checked];
+      }
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    layer_->PollEvents(20, [&](const netmon_sock_event& e) { events_.push_back(e); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
 std::vector<netmon_sock_event> EventLog::All(const std::function<bool(const netmon_sock_event&)>& match,
                                              int settle_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settle_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    layer_->PollEvents(20, [&](const netmon_sock_event& e) { events_.push_back(e); });
-  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
+  Drain();
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<netmon_sock_event> out;
   for (const auto& e : events_) {
     if (match(e)) out.push_back(e);
@@ -43,7 +81,18 @@ std::vector<netmon_sock_event> EventLog::All(const std::function<bool(const netm
 }
 
 void EventLog::Drain() {
-  while (layer_->PollEvents(0, [&](const netmon_sock_event& e) { events_.push_back(e); }) > 0) {
+  // Two full polls after now: the reader has consumed everything that was queued when Drain was called.
+  uint64_t target;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    target = polls_ + 2;
+  }
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (polls_ >= target) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 

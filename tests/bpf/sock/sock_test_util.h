@@ -3,10 +3,15 @@
 // treats "10.0.0.1:80" and "[::ffff:10.0.0.1]:80" alike, and bpftool queries.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "netmon/abi.h"
@@ -14,20 +19,35 @@
 
 namespace netmon::sock::testing {
 
-// Every record the layer delivered, so tests can look for theirs among the host's other sockets.
+// Records of one SocketLayer, read continuously by a background thread as the server reads them (so the ring
+// never fills while a test waits for its processes), kept if they concern one of the namespaces the test
+// registered (the hooks see every socket of the host). Also sweeps released sockets every second. One EventLog
+// per layer at a time: a ring buffer has one reader.
 class EventLog {
  public:
-  explicit EventLog(SocketLayer* layer) : layer_(layer) {}
-  // The first event `match` accepts, polling up to timeout_ms for more.
+  explicit EventLog(SocketLayer* layer);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  void KeepNetns(uint32_t netns_inode);
+  // The first event `match` accepts, waiting up to timeout_ms for more.
   std::optional<netmon_sock_event> WaitFor(const std::function<bool(const netmon_sock_event&)>& match, int timeout_ms);
-  // Everything matching, after polling for `settle_ms` more.
+  // Everything matching, after waiting `settle_ms` more.
   std::vector<netmon_sock_event> All(const std::function<bool(const netmon_sock_event&)>& match, int settle_ms);
+  // Returns once everything queued in the ring so far has been read.
   void Drain();
-  size_t size() const { return events_.size(); }
 
  private:
+  void Run();
+
   SocketLayer* layer_;
+  std::mutex mu_;
+  std::set<uint32_t> netns_;
   std::vector<netmon_sock_event> events_;
+  uint64_t polls_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread reader_;
 };
 
 std::string Comm(const netmon_owner& o);
