@@ -92,10 +92,18 @@ grpc::Status AgentServiceImpl::TriggerNetworkCapture(grpc::ServerContext* contex
   start.set_session_id(req.session_id);
   start.set_duration_seconds(req.duration_seconds);
   rpc::ToProto(req, start.mutable_filter());
+  if (options_.observer != nullptr) {
+    if (absl::Status s = options_.observer->Reserve(); !s.ok()) {
+      NETMON_LOG(kWarn, "agent", "TriggerNetworkCapture from ", context->peer(), ": ", s.message());
+      return rpc::ToGrpc(s);
+    }
+  }
   if (absl::Status s = monitor_->StartCapture(start); !s.ok()) {
+    if (options_.observer != nullptr) options_.observer->Unreserve();
     NETMON_LOG(kWarn, "agent", "TriggerNetworkCapture from ", context->peer(), ": ", s.message());
     return rpc::ToGrpc(s);
   }
+  if (options_.observer != nullptr) options_.observer->Started(req.session_id);
   NETMON_LOG(kInfo, "agent", "capture ", req.session_id, " started for ", req.duration_seconds, " s (pid ",
              req.process_id, ", port ", req.port, ") for ", context->peer());
   response->set_success(true);
@@ -268,6 +276,7 @@ std::string AgentServiceImpl::StatusJson(bool* reachable) {
     j["sessions"] = std::move(sessions);
   }
   j["monitor"] = std::move(mon);
+  if (options_.observer != nullptr) j["nats"] = options_.observer->StatusJson();
   // Strings from the server are UTF-8 by protobuf's rules; anything else is replaced rather than thrown on.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/capture_observer.h"
 #include "agent/chunker.h"
 #include "agent/monitor_client.h"
 #include "monitoring.grpc.pb.h"
@@ -26,6 +27,9 @@ struct AgentOptions {
   size_t max_events_per_poll = 250'000;
   std::chrono::milliseconds poll_timeout{10000};
   rpc::ClientAllowList allow;
+  // Optional, not owned: told about every capture this agent triggers (the NATS forwarder); its counters go into
+  // GetStatus's JSON under "nats".
+  CaptureObserver* observer = nullptr;
 };
 
 // One poll's answer.

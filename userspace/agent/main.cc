@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,9 @@
 #include "agent/config.h"
 #include "agent/monitor_client.h"
 #include "common/log.h"
+#ifdef NETMON_AGENT_HAVE_NATS
+#include "agent/nats_forwarder.h"
+#endif
 #include "rpc/credentials.h"
 #include "rpc/rpc_server.h"
 
@@ -40,7 +44,10 @@ constexpr char kHelp[] =
     "  max_chunk_bytes      JSON bytes per ResultsChunk (default 1000000)\n"
     "  max_events_per_poll  events one poll delivers at most (default 250000)\n"
     "  poll_timeout_ms      how long one poll reads from netmon-server at most (default 10000)\n"
-    "  log_level            debug|info|warn|error (default info; --log-level wins)\n";
+    "  log_level            debug|info|warn|error (default info; --log-level wins)\n"
+    "  nats                 optional: publish every event of every triggered capture to NATS JetStream:\n"
+    "                       {\"url\" (required), \"subject\" (default events.netmon.<agent_id>), \"stream\"\n"
+    "                       (default events), \"max_buffer_events\", \"max_followers\", ... (see README)}\n";
 
 int Fail(int code, const std::string& message) {
   (void)fprintf(stderr, "netmon-agent: %s\n", message.c_str());
@@ -99,12 +106,27 @@ int Run(int argc, char** argv) {
   auto monitor = MonitorClient::Create(config->network_monitor);
   if (!monitor.ok()) return Fail(kExitUsage, monitor.status());
 
+  // Started before the gRPC server, so no trigger can slip past it; it connects to NATS in the background.
+#ifdef NETMON_AGENT_HAVE_NATS
+  std::unique_ptr<NatsForwarder> forwarder;
+  if (config->nats.enabled) {
+    auto f = NatsForwarder::Start(config->network_monitor, config->agent_id, config->nats);
+    if (!f.ok()) return Fail(kExitUsage, f.status());
+    forwarder = std::move(*f);
+  }
+#else
+  if (config->nats.enabled) return Fail(kExitUsage, "nats: this netmon-agent was built without libnats");
+#endif
+
   AgentOptions opts;
   opts.agent_id = config->agent_id;
   opts.max_chunk_bytes = config->max_chunk_bytes;
   opts.max_events_per_poll = config->max_events_per_poll;
   opts.poll_timeout = config->poll_timeout;
   opts.allow = rpc::ClientAllowList(config->allowed_clients);
+#ifdef NETMON_AGENT_HAVE_NATS
+  opts.observer = forwarder.get();
+#endif
   AgentServiceImpl service(monitor->get(), opts);
 
   auto server = rpc::RpcServer::Start(config->listen_addr, config->security, {&service});
@@ -130,6 +152,10 @@ int Run(int argc, char** argv) {
   sigwait(&signals, &sig);
   NETMON_LOG(kInfo, "agent", "stopping on ", strsignal(sig));
   (*server)->Shutdown(std::chrono::milliseconds(5000));
+#ifdef NETMON_AGENT_HAVE_NATS
+  // After the server: no trigger can arrive any more. Bounded by nats.flush_timeout_ms; logs the counters.
+  if (forwarder) (void)forwarder->Stop();
+#endif
   return 0;
 }
 

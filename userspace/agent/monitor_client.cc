@@ -64,16 +64,61 @@ absl::Status MonitorClient::StartCapture(const network_monitor::StartCaptureRequ
   return absl::OkStatus();
 }
 
+void CallCanceller::Cancel() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelled_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool CallCanceller::cancelled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cancelled_;
+}
+
+bool CallCanceller::Attach(grpc::ClientContext* context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cancelled_) return false;
+  context_ = context;
+  return true;
+}
+
+void CallCanceller::Detach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  context_ = nullptr;
+}
+
 absl::StatusOr<MonitorClient::Snapshot> MonitorClient::ReadSnapshot(const std::string& session_id,
                                                                     uint64_t after_sequence,
                                                                     std::chrono::system_clock::time_point deadline,
                                                                     const EventSink& on_event) {
+  return Read(network_monitor::RESULTS_MODE_SNAPSHOT, session_id, after_sequence, deadline, nullptr, on_event);
+}
+
+absl::StatusOr<MonitorClient::Snapshot> MonitorClient::ReadFollow(const std::string& session_id,
+                                                                  uint64_t after_sequence,
+                                                                  std::chrono::system_clock::time_point deadline,
+                                                                  CallCanceller* canceller, const EventSink& on_event) {
+  return Read(network_monitor::RESULTS_MODE_FOLLOW, session_id, after_sequence, deadline, canceller, on_event);
+}
+
+absl::StatusOr<MonitorClient::Snapshot> MonitorClient::Read(network_monitor::ResultsMode mode,
+                                                            const std::string& session_id, uint64_t after_sequence,
+                                                            std::chrono::system_clock::time_point deadline,
+                                                            CallCanceller* canceller, const EventSink& on_event) {
   grpc::ClientContext ctx;
   ctx.set_deadline(deadline);
   network_monitor::GetCaptureResultsRequest req;
   req.set_session_id(session_id);
   req.set_after_sequence(after_sequence);
-  req.set_mode(network_monitor::RESULTS_MODE_SNAPSHOT);
+  req.set_mode(mode);
+  if (canceller != nullptr && !canceller->Attach(&ctx)) return absl::CancelledError("the read was cancelled");
+  // Detached on every way out, before ctx goes away, so Cancel() never touches a dead context.
+  struct Detach {
+    CallCanceller* c;
+    ~Detach() {
+      if (c != nullptr) c->Detach();
+    }
+  } detach{canceller};
   auto reader = stub_->GetCaptureResults(&ctx, req);
   Snapshot snap;
   network_monitor::NetworkCaptureChunk chunk;

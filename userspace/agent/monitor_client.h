@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -17,6 +18,24 @@
 #include "network_monitor.grpc.pb.h"
 
 namespace netmon::agent {
+
+// Lets another thread end a long read (a FOLLOW that may last the whole capture): Cancel() cancels the call in
+// progress and every later one. Used by the NATS forwarder at shutdown.
+class CallCanceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class MonitorClient;
+  // False if already cancelled (the call must not start).
+  bool Attach(grpc::ClientContext* context);
+  void Detach();
+
+  mutable std::mutex mu_;
+  grpc::ClientContext* context_ = nullptr;
+  bool cancelled_ = false;
+};
 
 class MonitorClient {
  public:
@@ -42,6 +61,13 @@ class MonitorClient {
   absl::StatusOr<Snapshot> ReadSnapshot(const std::string& session_id, uint64_t after_sequence,
                                         std::chrono::system_clock::time_point deadline, const EventSink& on_event);
 
+  // A FOLLOW read: what is retained after `after_sequence`, then events as they come until the capture ends (the
+  // final chunk). Same results as ReadSnapshot; `canceller` (optional) ends it from another thread, which then
+  // returns CANCELLED (or the partial snapshot).
+  absl::StatusOr<Snapshot> ReadFollow(const std::string& session_id, uint64_t after_sequence,
+                                      std::chrono::system_clock::time_point deadline, CallCanceller* canceller,
+                                      const EventSink& on_event);
+
   absl::StatusOr<network_monitor::GetStatusResponse> GetStatus();
   absl::StatusOr<network_monitor::ListCapturesResponse> ListCaptures();
 
@@ -51,6 +77,9 @@ class MonitorClient {
  private:
   MonitorClient(std::string address, std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout);
   void SetDeadline(grpc::ClientContext* context) const;
+  absl::StatusOr<Snapshot> Read(network_monitor::ResultsMode mode, const std::string& session_id,
+                                uint64_t after_sequence, std::chrono::system_clock::time_point deadline,
+                                CallCanceller* canceller, const EventSink& on_event);
 
   const std::string address_;
   const std::shared_ptr<grpc::Channel> channel_;

@@ -104,5 +104,90 @@ TEST(SessionId, Uuid4AndAValidSessionId) {
   }
 }
 
+TEST(AgentConfig, NatsAbsentMeansOff) {
+  auto c = ParseAgentConfigText("{}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->nats.enabled);
+}
+
+TEST(AgentConfig, NatsDefaultsAndEveryKey) {
+  auto d = ParseAgentConfigText(R"({"nats": {"url": "nats://127.0.0.1:4222"}})");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(d->nats.enabled);
+  EXPECT_EQ(d->nats.urls, std::vector<std::string>{"nats://127.0.0.1:4222"});
+  EXPECT_EQ(d->nats.subject, "");  // events.netmon.<agent_id> when the forwarder starts
+  EXPECT_EQ(d->nats.stream, "events");
+  EXPECT_EQ(d->nats.stream_subjects, std::vector<std::string>{"events.>"});
+  EXPECT_EQ(d->nats.max_buffer_events, 100000u);
+  EXPECT_EQ(d->nats.max_followers, 16u);
+
+  auto c = ParseAgentConfigText(R"({"nats": {
+    "url": ["nats://a:4222", "nats://b:4222"], "name": "edge", "user": "u", "password": "p", "token": "t",
+    "creds_file": "/etc/netmon/nats.creds",
+    "tls": {"ca_file": "/etc/netmon/nats-ca.pem", "cert_file": "/c.pem", "key_file": "/k.pem"},
+    "connect_timeout_ms": 500, "reconnect_wait_ms": 200, "subject": "netmon.raw.edge-7", "stream": "NETMON",
+    "ensure_stream": false, "stream_subjects": ["netmon.raw.>"], "duplicate_window_ms": 60000,
+    "max_buffer_events": 1000, "max_buffer_bytes": 1048576, "ack_timeout_ms": 2000, "max_followers": 4,
+    "flush_timeout_ms": 1000}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const NatsPublishConfig& n = c->nats;
+  EXPECT_EQ(n.urls.size(), 2u);
+  EXPECT_EQ(n.name, "edge");
+  EXPECT_EQ(n.user, "u");
+  EXPECT_EQ(n.password, "p");
+  EXPECT_EQ(n.token, "t");
+  EXPECT_EQ(n.creds_file, "/etc/netmon/nats.creds");
+  EXPECT_EQ(n.tls_ca_file, "/etc/netmon/nats-ca.pem");
+  EXPECT_EQ(n.tls_cert_file, "/c.pem");
+  EXPECT_EQ(n.tls_key_file, "/k.pem");
+  EXPECT_EQ(n.connect_timeout_ms, 500);
+  EXPECT_EQ(n.reconnect_wait_ms, 200);
+  EXPECT_EQ(n.subject, "netmon.raw.edge-7");
+  EXPECT_EQ(n.stream, "NETMON");
+  EXPECT_FALSE(n.ensure_stream);
+  EXPECT_EQ(n.stream_subjects, std::vector<std::string>{"netmon.raw.>"});
+  EXPECT_EQ(n.duplicate_window_ms, 60000);
+  EXPECT_EQ(n.max_buffer_events, 1000u);
+  EXPECT_EQ(n.max_buffer_bytes, 1048576u);
+  EXPECT_EQ(n.ack_timeout_ms, 2000);
+  EXPECT_EQ(n.max_followers, 4u);
+  EXPECT_EQ(n.flush_timeout_ms, 1000);
+}
+
+TEST(AgentConfig, NatsBadInputIsNamed) {
+  struct Case {
+    const char* json;
+    const char* expect;
+  };
+  for (const Case& t : std::vector<Case>{
+           {R"({"nats": {"url": "nats://x", "urll": 1}})", "nats: unknown key \"urll\""},
+           {R"({"nats": {"url": "nats://x", "tls": {"ca": "x"}}})", "nats.tls: unknown key \"ca\""},
+           {R"({"nats": {}})", "nats.url: is required"},
+           {R"({"nats": {"url": []}})", "nats.url: must not be empty"},
+           {R"({"nats": {"url": 4222}})", "nats.url: must be a string or a list"},
+           {R"({"nats": "nats://x"})", "nats: must be an object"},
+           {R"({"nats": {"url": "nats://x", "subject": "events.*"}})", "nats.subject"},
+           {R"({"nats": {"url": "nats://x", "subject": "events..a"}})", "nats.subject"},
+           {R"({"nats": {"url": "nats://x", "stream": "a.b"}})", "nats.stream"},
+           {R"({"nats": {"url": "nats://x", "stream_subjects": ["a.>.b"]}})", "nats.stream_subjects"},
+           {R"({"nats": {"url": "nats://x", "max_buffer_events": 0}})", "nats.max_buffer_events"},
+           {R"({"nats": {"url": "nats://x", "max_followers": 5000}})", "nats.max_followers"},
+           {R"({"nats": {"url": "nats://x", "ensure_stream": "yes"}})", "nats.ensure_stream"},
+           {R"({"nats": {"url": "nats://x", "tls": {"cert_file": "/c.pem"}}})", "cert_file and key_file"},
+       }) {
+    auto c = ParseAgentConfigText(t.json);
+    ASSERT_FALSE(c.ok()) << t.json;
+    EXPECT_NE(c.status().message().find(t.expect), std::string::npos) << t.json << " -> " << c.status().message();
+  }
+}
+
+TEST(AgentConfig, PublishSubjects) {
+  EXPECT_TRUE(ValidPublishSubject("events.netmon.edge-7"));
+  EXPECT_FALSE(ValidPublishSubject(""));
+  EXPECT_FALSE(ValidPublishSubject("events.>"));
+  EXPECT_FALSE(ValidPublishSubject("events. a"));
+  EXPECT_FALSE(ValidPublishSubject("events."));
+}
+
 }  // namespace
 }  // namespace netmon::agent
