@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "correlate/nats_client.h"
 
+#include <chrono>
+
 #include <cstring>
 
 #include "common/log.h"
@@ -89,6 +91,7 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const Na
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(opts.get(), options.reconnect_buffer_bytes);
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts.get(), &NatsConnection::OnDisconnected, conn.get());
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts.get(), &NatsConnection::OnReconnected, conn.get());
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts.get(), &NatsConnection::OnClosed, conn.get());
   if (s == NATS_OK && !options.user.empty()) {
     s = natsOptions_SetUserInfo(opts.get(), options.user.c_str(), options.password.c_str());
   }
@@ -116,10 +119,23 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const Na
 }
 
 NatsConnection::~NatsConnection() {
-  if (nc_ != nullptr) {
-    natsConnection_Close(nc_);
-    natsConnection_Destroy(nc_);
+  if (nc_ == nullptr) return;
+  natsConnection_Close(nc_);
+  {
+    // Bounded: a library that never calls back must not hang shutdown; 5 s is far beyond the few ms it takes.
+    std::unique_lock<std::mutex> lock(closed_mu_);
+    if (!closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; })) {
+      NETMON_LOG(kWarn, "nats", "closed callback did not arrive within 5 s");
+    }
   }
+  natsConnection_Destroy(nc_);
+}
+
+void NatsConnection::OnClosed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsConnection*>(closure);
+  std::lock_guard<std::mutex> lock(self->closed_mu_);
+  self->closed_ = true;
+  self->closed_cv_.notify_all();
 }
 
 void NatsConnection::OnDisconnected(natsConnection*, void* closure) {

@@ -9,6 +9,7 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,10 +64,16 @@ class NatsConnection {
  private:
   static void OnDisconnected(natsConnection* nc, void* closure);
   static void OnReconnected(natsConnection* nc, void* closure);
+  static void OnClosed(natsConnection* nc, void* closure);
 
   natsConnection* nc_ = nullptr;
   std::atomic<uint64_t> disconnects_{0};
   std::atomic<uint64_t> reconnects_{0};
+  // libnats runs the disconnected callback on its own thread after natsConnection_Close returns, and the closed
+  // callback after that: the destructor waits for `closed_` so no callback touches a freed object.
+  std::mutex closed_mu_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;
 };
 
 // A core-NATS subscription delivering to a callback on the library's thread. Unsubscribes on destruction.
