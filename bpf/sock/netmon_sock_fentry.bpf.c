@@ -39,21 +39,48 @@ static __always_inline void netmon_fe_io(struct sock *sk, int bytes, int is_send
 		netmon_on_io(sk, bpf_get_socket_cookie(sk), family, (__u8)proto, bytes, is_send);
 }
 
-SEC("fentry/tcp_sendmsg")
-int BPF_PROG(netmon_fe_tcp_send, struct sock *sk, struct msghdr *msg, size_t size)
+/* The protocol-independent inet entry points, at their return: what sock_sendmsg()/sock_recvmsg() call for every
+ * AF_INET/AF_INET6 socket (TCP and UDP, recvmmsg's later datagrams included), with the same return value the
+ * v6.3+ tracepoints sock_send_length/sock_recv_length report. So UDP payload totals are exact on this rung too.
+ * Their signatures have been (socket, msghdr, size[, flags]) -> int since long before fexit existed. */
+static __always_inline void netmon_fx_io(struct socket *sock, int ret, int is_send)
 {
-	netmon_fe_io(sk, 0, 1);
+	struct sock *sk = sock->sk;
+	if (sk)
+		netmon_fe_io(sk, ret, is_send);
+}
+
+SEC("fexit/inet_sendmsg")
+int BPF_PROG(netmon_fx_inet_send, struct socket *sock, struct msghdr *msg, size_t size, int ret)
+{
+	netmon_fx_io(sock, ret, 1);
 	return 0;
 }
 
-SEC("fentry/udp_sendmsg")
-int BPF_PROG(netmon_fe_udp_send, struct sock *sk, struct msghdr *msg, size_t len)
+SEC("fexit/inet6_sendmsg")
+int BPF_PROG(netmon_fx_inet6_send, struct socket *sock, struct msghdr *msg, size_t size, int ret)
 {
-	netmon_fe_io(sk, (int)len, 1);
+	netmon_fx_io(sock, ret, 1);
 	return 0;
 }
 
-/* Every protocol's send and receive pass the LSM hook with the socket: one hook for TCP, UDP, v4 and v6. */
+SEC("fexit/inet_recvmsg")
+int BPF_PROG(netmon_fx_inet_recv, struct socket *sock, struct msghdr *msg, size_t size, int flags, int ret)
+{
+	netmon_fx_io(sock, ret, 0);
+	return 0;
+}
+
+SEC("fexit/inet6_recvmsg")
+int BPF_PROG(netmon_fx_inet6_recv, struct socket *sock, struct msghdr *msg, size_t size, int flags, int ret)
+{
+	netmon_fx_io(sock, ret, 0);
+	return 0;
+}
+
+/* Every protocol's send and receive pass the LSM hook with the socket: one hook for TCP, UDP, v4 and v6, for a
+ * kernel whose inet6_* functions are not traceable (IPv6 as a module not loaded). At entry, so without the byte
+ * count: UDP payload totals stay 0 on this rung (owners and tuples are complete). */
 SEC("fentry/security_socket_sendmsg")
 int BPF_PROG(netmon_fe_sec_send, struct socket *sock, struct msghdr *msg, int size)
 {

@@ -10,7 +10,8 @@
 #     --probe PATH            hook probe binary, run first in the guest with the --expect-hook facts
 #     --expect-hook NAME=available|unavailable   a fact the guest's probe must report (repeatable)
 #     --extra-file PATH       another file the guest needs, at the same path (repeatable)
-#     --module NAME           another kernel module to load (default: veth sch_ingress cls_bpf act_bpf bridge dummy)
+#     --module NAME           another kernel module to load (default: veth sch_ingress cls_bpf act_bpf bridge dummy
+#                             inet_diag tcp_diag udp_diag: NETLINK_SOCK_DIAG, the socket layer's sock_diag rung)
 #     --only REGEX            only tests whose CTest name matches (the probe always runs)
 #     --label LABEL           run tests with this exact label instead of `bpf` (repeatable; km-guest always runs)
 #     --timeout SECS          whole guest run, boot to power-off (default 780: inside CTest's 900)
@@ -26,12 +27,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
 build='' ctest_bin=ctest probe='' only='' log='' cache=${NETMON_KM_KERNEL_CACHE:-}
 timeout_s=780 test_timeout=300 mem=1536 smp=2
 expects=() extras=() labels=()
-modules=(veth sch_ingress cls_bpf act_bpf bridge dummy)
+modules=(veth sch_ingress cls_bpf act_bpf bridge dummy inet_diag tcp_diag udp_diag)
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build=$2; shift 2 ;;
