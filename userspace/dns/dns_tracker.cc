@@ -2,51 +2,27 @@
 #include "dns/dns_tracker.h"
 
 #include <algorithm>
-#include <cstring>
-#include <random>
 #include <utility>
 
+#include "common/hash.h"
+
 namespace netmon::dns {
-namespace {
-
-// splitmix64's finaliser: a bijection that spreads every input bit over the whole word.
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-uint64_t RandomSeed() {
-  std::random_device rd;
-  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-}
-
-}  // namespace
 
 size_t DnsTracker::KeyHash::operator()(const QueryKey& k) const {
   uint64_t h = seed;
   for (const auto* addr : {&k.client_addr, &k.server_addr}) {
-    h = Mix(h ^ Load64(addr->data()));
-    h = Mix(h ^ Load64(addr->data() + 8));
+    h = HashMix(h ^ Load64(addr->data()));
+    h = HashMix(h ^ Load64(addr->data() + 8));
   }
-  h = Mix(h ^ (static_cast<uint64_t>(k.netns) << 32 | static_cast<uint64_t>(k.client_port) << 16 | k.server_port));
-  h = Mix(h ^ (static_cast<uint64_t>(k.transport) << 16 | k.id));
+  h = HashMix(h ^ (static_cast<uint64_t>(k.netns) << 32 | static_cast<uint64_t>(k.client_port) << 16 | k.server_port));
+  h = HashMix(h ^ (static_cast<uint64_t>(k.transport) << 16 | k.id));
   return static_cast<size_t>(h);
 }
 
 DnsTracker::DnsTracker() : DnsTracker(Options{}) {}
 
 DnsTracker::DnsTracker(Options options)
-    : options_(options), table_(0, KeyHash{options.hash_seed != 0 ? options.hash_seed : RandomSeed()}) {
+    : options_(options), table_(0, KeyHash{options.hash_seed != 0 ? options.hash_seed : RandomHashSeed()}) {
   options_.max_pending = std::max<size_t>(options_.max_pending, 1);
 }
 

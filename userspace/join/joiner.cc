@@ -5,34 +5,14 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 
+#include "common/hash.h"
 #include "dns/dns_message.h"
 #include "join/endpoint.h"
 #include "join/json_writer.h"
 
 namespace netmon::join {
 namespace {
-
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-uint64_t RandomSeed() {
-  std::random_device rd;
-  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
-}
 
 bool Strong(InitiatorBasis b) {
   return b == InitiatorBasis::kRole || b == InitiatorBasis::kSyn;
@@ -96,14 +76,14 @@ std::string_view ConnectOutcomeName(uint8_t outcome) {
 
 size_t Joiner::TupleHash::operator()(const netmon_tuple& t) const {
   uint64_t h = seed;
-  h = Mix(h ^ Load64(t.local_addr));
-  h = Mix(h ^ Load64(t.local_addr + 8));
-  h = Mix(h ^ Load64(t.remote_addr));
-  h = Mix(h ^ Load64(t.remote_addr + 8));
-  h = Mix(h ^
-          (static_cast<uint64_t>(t.local_port) << 48 | static_cast<uint64_t>(t.remote_port) << 32 |
-           static_cast<uint64_t>(t.proto) << 24) ^
-          (static_cast<uint64_t>(t.netns) * 0x9e3779b97f4a7c15ULL));
+  h = HashMix(h ^ Load64(t.local_addr));
+  h = HashMix(h ^ Load64(t.local_addr + 8));
+  h = HashMix(h ^ Load64(t.remote_addr));
+  h = HashMix(h ^ Load64(t.remote_addr + 8));
+  h = HashMix(h ^
+              (static_cast<uint64_t>(t.local_port) << 48 | static_cast<uint64_t>(t.remote_port) << 32 |
+               static_cast<uint64_t>(t.proto) << 24) ^
+              (static_cast<uint64_t>(t.netns) * 0x9e3779b97f4a7c15ULL));
   return static_cast<size_t>(h);
 }
 
@@ -116,7 +96,7 @@ bool Joiner::TupleEq::operator()(const netmon_tuple& a, const netmon_tuple& b) c
 Joiner::Joiner(OwnerSource source, JoinOptions options)
     : resolver_(std::move(source), options.max_cached_owners),
       options_(options),
-      flows_(0, TupleHash{RandomSeed()}),
+      flows_(0, TupleHash{RandomHashSeed()}),
       dns_(options.dns),
       tcp_(options.dns_tcp) {}
 
