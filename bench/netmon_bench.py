@@ -297,7 +297,12 @@ class Env:
         self.sock = os.path.join(self.work, "server.sock")
         cfg = {"listen_addr": "unix:" + self.sock,
                "interfaces": [{"name": self.client_if, "netns": info["client_netns"]}],
+               # Defaults otherwise. A finished capture's events are freed a second after it ends: retained for the
+               # default 10 minutes, the earlier measurements' events would fill max_retained_bytes and later
+               # captures would lose theirs to the memory bound (a product of the run, not of the load measured).
+               "result_ttl_seconds": 1,
                "log_level": "warn"}
+        self.config = cfg
         with open(os.path.join(self.work, "server.json"), "w") as f:
             json.dump(cfg, f)
         self.server_log = open(os.path.join(self.work, "netmon-server.log"), "w")
@@ -720,7 +725,9 @@ def capture_loss(summary, expect=None):
     for what, (want, got) in (expect or {}).items():
         if got < want:
             shortfall[what] = want - got
-    return {"lost": lost + sum(shortfall.values()), "unattributed": unattributed, "drops": drops,
+    # The counters and the shortfall see the same loss from two sides (a DNS record the ring buffer refused is
+    # a DNS_QUERY event that never came): the larger of the two, not their sum.
+    return {"lost": max(lost, sum(shortfall.values())), "unattributed": unattributed, "drops": drops,
             "events_dropped": st.get("events_dropped", 0), "unattributed_events": summary.get("unattributed_events", 0),
             "unattributed_packets": st.get("unattributed_packets", 0), "shortfall": shortfall}
 
@@ -756,7 +763,8 @@ def section_loss(env, b, a, work, baselines):
                           "events_per_second": cap.summary["events"] / cs, "by_type": by, **loss})
         clean = [s for s in steps if s["lost"] == 0 and s["unattributed"] == 0]
         rated = max(clean, key=lambda s: s["achieved"]) if clean else None
-        above = [s for s in steps if (s["lost"] or s["unattributed"]) and (not rated or s["achieved"] > rated["achieved"])]
+        above = [s for s in steps
+                 if (s["lost"] or s["unattributed"]) and (not rated or s["achieved"] > rated["achieved"])]
         out[load] = {"unit": LOAD_INFO[load][1], "steps": steps,
                      "rated": rated["achieved"] if rated else None,
                      "rated_is_max_tested": bool(rated) and rated["fraction"] == fractions[-1],
@@ -833,8 +841,8 @@ def targets(res):
         t.append(("≥500k events/s through the agent", g >= 5e5, "%.0fk/s" % (g / 1e3)))
     lo = res.get("loss")
     if lo:
-        parts = ["%s %s" % (l, "rated " + fmt_rate(lo[l]["rated"], lo[l]["unit"]) if lo[l]["rated"] else "no clean step")
-                 for l in LOADS if l in lo]
+        parts = ["%s %s" % (l, ("rated " + fmt_rate(lo[l]["rated"], lo[l]["unit"])) if lo[l]["rated"]
+                            else "no clean step") for l in LOADS if l in lo]
         t.append(("zero loss at the rated load (every load has a clean step)",
                   all(lo[l]["rated"] for l in LOADS if l in lo), "; ".join(parts)))
     return t
@@ -850,7 +858,8 @@ def write_table(res, path):
     ov = res.get("overhead")
     if ov and "summary" in ov:
         L.append("**Throughput under each monitor**, median ratio to the baseline of the same repetition "
-                 "(min–max over %d interleaved repetitions of %g s; 1.000 = no cost):" % (ov["reps"], ov["seconds_per_trial"]))
+                 "(min–max over %d interleaved repetitions of %g s; 1.000 = no cost):" % (
+                     ov["reps"], ov["seconds_per_trial"]))
         L.append("")
         L.append("| load | baseline | " + " | ".join(COND_INFO[c] for c in CONDITIONS[1:]) + " |")
         L.append("|---|---|" + "---|" * (len(CONDITIONS) - 1))
@@ -907,6 +916,9 @@ def write_table(res, path):
     pl = res.get("pipeline")
     lat = res.get("latency")
     lo = res.get("loss")
+
+    def ms(v):
+        return "%.1f" % v if v is not None else "—"
     if pl or lat or lo:
         L.append("**Pipeline**:")
         L.append("")
@@ -918,19 +930,22 @@ def write_table(res, path):
             L.append("| events/s retained capture → client, direct / through netmon-agent / + client JSON parse | "
                      "%.0fk / %.0fk / %.0fk |" % (pl["delivery"]["direct_events_per_second"] / 1e3,
                                                  pl["delivery"]["agent_events_per_second"] / 1e3,
-                                                 pl["delivery"]["agent_with_client_json_parse_events_per_second"] / 1e3))
-            L.append("| resident memory per retained event | %.0f bytes |" % pl["memory"]["rss_bytes_per_retained_event"])
+                                                 pl["delivery"]["agent_with_client_json_parse_events_per_second"]
+                                                 / 1e3))
+            L.append("| resident memory per retained event | %.0f bytes |" %
+                     pl["memory"]["rss_bytes_per_retained_event"])
         if lo:
-            best = max(((l, s) for l in LOADS if l in lo for s in lo[l]["steps"]), key=lambda x: x[1]["events_per_second"])
+            best = max(((l, s) for l in LOADS if l in lo for s in lo[l]["steps"]),
+                       key=lambda x: x[1]["events_per_second"])
             L.append("| events/s kernel → gRPC client, real traffic (highest seen: %s at %s) | %.0fk |" % (
                 LOAD_INFO[best[0]][0], fmt_rate(best[1]["achieved"], LOAD_INFO[best[0]][1]),
                 best[1]["events_per_second"] / 1e3))
         if lat and "median_rpc_ms" in lat:
-            L.append("| capture start: StartCapture → programs attached (RPC returns), median | %.1f ms |" % lat["median_rpc_ms"])
+            L.append("| capture start: StartCapture → programs attached (RPC returns), median | %.1f ms |" %
+                     lat["median_rpc_ms"])
             L.append("| capture start: StartCapture → first event's kernel timestamp, median (socket layer: CONNECT "
                      "%s ms, packet layer: DNS_QUERY %s ms) | %.1f ms |" % (
-                         "%.1f" % lat["median_first_connect_ms"] if lat["median_first_connect_ms"] is not None else "—",
-                         "%.1f" % lat["median_first_dns_ms"] if lat["median_first_dns_ms"] is not None else "—",
+                         ms(lat["median_first_connect_ms"]), ms(lat["median_first_dns_ms"]),
                          lat["median_first_event_ms"]))
             L.append("| connections (1000/s probe) stalled ≥ 500 ms while captures started and stopped %d times "
                      "| %s of %s (longest %.0f ms) |" % (len(lat["rounds"]), lat["probe_connections_over_500ms"],
@@ -947,10 +962,11 @@ def write_table(res, path):
                 continue
             x = lo[l]
             top = max(s["achieved"] for s in x["steps"])
+            shown = x["above_rated"][:1] + x["above_rated"][-1:] if len(x["above_rated"]) > 1 else x["above_rated"]
             above = "; ".join("%s: lost %d, unattributed %d%s" % (
                 fmt_rate(s["achieved"], x["unit"]), s["lost"], s["unattributed"],
                 (" (" + ", ".join("%s %d" % kv for kv in list(s["drops"].items()) + list(s["shortfall"].items())) + ")")
-                if s["drops"] or s["shortfall"] else "") for s in x["above_rated"]) or "none"
+                if s["drops"] or s["shortfall"] else "") for s in sorted(shown, key=lambda s: s["achieved"])) or "none"
             L.append("| %s | %s%s | %s | %s |" % (LOAD_INFO[l][0], fmt_rate(x["rated"], x["unit"]),
                                                   " (max tested)" if x["rated_is_max_tested"] else "",
                                                   fmt_rate(top, x["unit"]), above))
@@ -976,27 +992,35 @@ def write_plot(res, path):
                                                                    " (SMOKE: meaningless)" if res["smoke"] else ""))
     ax = axes[0][0]
     ov = res.get("overhead", {}).get("summary")
+    short = {"bulk_tcp": "bulk TCP", "udp_small": "UDP 64 B", "tcp_churn": "TCP churn", "dns": "DNS"}
     if ov:
         conds = CONDITIONS[1:]
         w = 0.8 / len(conds)
+        trials = res["overhead"]["trials"]
+        top = 1.1
         for i, c in enumerate(conds):
             meds, lo_, hi_ = [], [], []
             for l in LOADS:
-                r = ov[l][c]["ratio"] or {"median": 0, "min": 0, "max": 0}
-                meds.append(r["median"])
-                lo_.append(r["median"] - r["min"])
-                hi_.append(r["max"] - r["median"])
+                base = {t["rep"]: t["value"] for t in trials if t["load"] == l and t["condition"] == "baseline"}
+                r = sorted(t["value"] / base[t["rep"]] for t in trials
+                           if t["load"] == l and t["condition"] == c and base.get(t["rep"]))
+                med = statistics.median(r) if r else 0
+                # The middle half of the repetitions: min-max (in the table) is dominated by the noisiest second.
+                q1, q3 = (statistics.quantiles(r, n=4, method="inclusive")[::2]) if len(r) > 1 else (med, med)
+                meds.append(med)
+                lo_.append(med - q1)
+                hi_.append(q3 - med)
+                top = max(top, q3 + 0.05)
             xs = [j + (i - (len(conds) - 1) / 2) * w for j in range(len(LOADS))]
             ax.bar(xs, meds, w, yerr=[lo_, hi_], capsize=3, label=COND_INFO[c])
         ax.axhline(1.0, color="black", lw=0.8)
         ax.axhline(0.98, color="red", lw=0.8, ls="--", label="target: 0.98")
         ax.set_xticks(range(len(LOADS)))
-        ax.set_xticklabels([LOAD_INFO[l][0].split(" (")[0] for l in LOADS], fontsize=8)
-        ax.set_ylabel("throughput / baseline (median, min–max)")
-        top = max([1.1] + [ov[l][c]["ratio"]["max"] for l in LOADS for c in conds if ov[l][c]["ratio"]])
-        ax.set_ylim(0, top + 0.05)
+        ax.set_xticklabels([short[l] for l in LOADS])
+        ax.set_ylabel("throughput / baseline (median, quartiles)")
+        ax.set_ylim(0, min(top, 2.0))
         ax.set_title("Overhead on real traffic (higher is better)")
-        ax.legend(fontsize=7, loc="lower center", ncol=3, framealpha=0.9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3)
     ax = axes[0][1]
     pc = res.get("packet_cost")
     if pc and "scenarios" in pc:
@@ -1020,7 +1044,7 @@ def write_plot(res, path):
             xs = [j + (i - (len(conds) - 1) / 2) * w for j in range(len(LOADS))]
             ax.bar(xs, vals, w, label=COND_INFO[c])
         ax.set_xticks(range(len(LOADS)))
-        ax.set_xticklabels([LOAD_INFO[l][0].split(" (")[0] for l in LOADS], fontsize=8)
+        ax.set_xticklabels([short[l] for l in LOADS])
         ax.set_ylabel("CPU cores used by the monitor's processes")
         ax.set_title("Monitor CPU (userspace; lower is better)")
         ax.legend(fontsize=7)
@@ -1064,8 +1088,10 @@ class Bins:
         self.empty_obj = p("bpf", "test_empty.bpf.o")
         self.load = p("bench", "netmon-bench-load")
         self.client = p("bench", "netmon-bench-client")
-        self.correlate = next((c for c in (p("userspace", "correlate", "bench", "netmon_bench_correlate"),
-                                           p("bench", "correlate", "netmon_bench_correlate")) if os.path.exists(c)), None)
+        # userspace/correlate adds bench/correlate before bench/ does (see bench/CMakeLists.txt).
+        candidates = (p("userspace", "correlate", "bench", "netmon_bench_correlate"),
+                      p("bench", "correlate", "netmon_bench_correlate"))
+        self.correlate = next((c for c in candidates if os.path.exists(c)), None)
 
     def missing(self):
         return [v for k, v in vars(self).items() if k != "correlate" and not os.path.exists(v)]
@@ -1079,11 +1105,19 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="every benchmark for a moment: checks they run")
     ap.add_argument("--build-dir", default=os.environ.get("NETMON_BUILD_DIR", os.path.join(TOP, "build")))
     ap.add_argument("--out", help="result directory (default bench/results/<date>)")
-    ap.add_argument("--reps", type=int, help="interleaved repetitions of the overhead conditions (default 5)")
+    ap.add_argument("--reps", type=int, help="interleaved repetitions of the overhead conditions (default 7)")
     ap.add_argument("--seconds", type=float, help="seconds per load run (default 3)")
     ap.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
+    ap.add_argument("--replot", metavar="DIR", help="rewrite DIR's table.md and plot.png from its results.json")
     a = ap.parse_args()
-    a.reps = a.reps or (1 if a.smoke else 5)
+    if a.replot:
+        with open(os.path.join(a.replot, "results.json")) as f:
+            res = json.load(f)
+        res["targets"] = targets(res)
+        write_table(res, os.path.join(a.replot, "table.md"))
+        write_plot(res, os.path.join(a.replot, "plot.png"))
+        return 0
+    a.reps = a.reps or (1 if a.smoke else 7)
     a.seconds = a.seconds or (0.5 if a.smoke else 3)
     only = set(a.only.split(",")) if a.only else set(SECTIONS)
     if only - set(SECTIONS):
@@ -1099,7 +1133,9 @@ def main():
 
     out_dir = a.out or os.path.join(HERE, "results", datetime.date.today().isoformat())
     os.makedirs(out_dir, exist_ok=True)
-    # SIGTERM/SIGHUP end the run like Ctrl-C: through the finally blocks that stop what we started.
+    # Ctrl-C raises KeyboardInterrupt even when SIGINT came in ignored (a shell's background job), and SIGTERM/SIGHUP
+    # end the run the same way: through the finally blocks that stop what we started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, lambda *_: sys.exit(130))
     t_start = time.monotonic()
@@ -1129,7 +1165,7 @@ def main():
         if only & {"latency", "overhead", "bpf_stats", "loss"}:
             with Env(b, work) as env:
                 res["environment"] = {"client_if": env.client_if, "client_ip": env.client_ip,
-                                      "server_ip": env.server_ip}
+                                      "server_ip": env.server_ip, "netmon_server_config": env.config}
                 section("latency", section_latency, env, b, a)
                 section("overhead", section_overhead, env, b, a, work)
                 section("bpf_stats", section_bpf_stats, env, b, a, work)
