@@ -13,21 +13,12 @@
 #include <vector>
 
 #include "correlate/json_in.h"
+#include "testenv/temp_dir.h"
 
 namespace netmon::correlate::test {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
+// A fresh directory under $TMPDIR, removed on destruction, with Write(name, content) (testenv's).
+using TempDir = testenv::TempDir;
 
 // A port on 127.0.0.1 nothing is bound to right now (bind to 0, read it, close).
 uint16_t FreePort(int type);

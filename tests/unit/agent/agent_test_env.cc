@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent_test_env.h"
 
-#include <stdlib.h>
-#include <sys/wait.h>
-
-#include <array>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
 #include <stdexcept>
 
 #include "common/str_cat.h"
@@ -16,48 +10,6 @@
 namespace netmon::agent::testing {
 
 using namespace std::chrono_literals;
-
-TempDir::TempDir() {
-  const char* tmp = getenv("TMPDIR");
-  std::string tmpl = StrCat(tmp != nullptr ? tmp : "/tmp", "/netmon-agent-test.XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-const std::string& CertDir() {
-  // Function-local static: made on first use, removed when the test binary exits.
-  static const TempDir dir;
-  static const std::string path = [] {
-    std::string cmd = StrCat("bash ", NETMON_SOURCE_DIR, "/scripts/make-dev-certs.sh ", dir.path(), " 2>&1");
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) throw std::runtime_error("popen make-dev-certs.sh failed");
-    std::string out;
-    std::array<char, 512> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-    int rc = pclose(p);
-    if (rc != 0) throw std::runtime_error("make-dev-certs.sh failed: " + out);
-    return dir.path();
-  }();
-  return path;
-}
-
-rpc::SecurityConfig Mtls(const std::string& cert, const std::string& ca, const std::string& server_name) {
-  rpc::SecurityConfig c;
-  c.mode = rpc::SecurityConfig::Mode::kMtls;
-  c.cert_dir = CertDir();
-  c.server_name = server_name;
-  c.tls.cert_file = CertDir() + "/" + cert + ".pem";
-  c.tls.key_file = CertDir() + "/" + cert + "-key.pem";
-  c.tls.ca_file = CertDir() + "/" + ca + ".pem";
-  c.tls.client_ca_file = c.tls.ca_file;
-  return c;
-}
 
 nlohmann::json MtlsJson(const std::string& cert, const std::string& ca, const std::string& server_name) {
   nlohmann::json j = {

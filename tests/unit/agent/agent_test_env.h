@@ -21,28 +21,17 @@
 #include "rpc/network_monitor_service.h"
 #include "rpc/rpc_server.h"
 #include "rpc/security_config.h"
+#include "rpc_test_env.h"
 #include "session/clock.h"
 #include "session/session_manager.h"
 
 namespace netmon::agent::testing {
 
-// A fresh directory under $TMPDIR, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Certificates made once per test binary by scripts/make-dev-certs.sh (removed at exit).
-const std::string& CertDir();
-// mTLS SecurityConfig presenting `cert` ("server", "agent", "client", "other-client") and trusting `ca`.
-rpc::SecurityConfig Mtls(const std::string& cert, const std::string& ca = "ca", const std::string& server_name = "");
+// The rpc test env's: a fresh directory under $TMPDIR (testenv::TempDir), the certificates made once per test
+// binary, and an mTLS SecurityConfig presenting `cert` ("server", "agent", "client", "other-client") trusting `ca`.
+using rpc::testing::CertDir;
+using rpc::testing::Mtls;
+using rpc::testing::TempDir;
 // The same as a SecurityConfig JSON object (for config files and netmonctl --security).
 nlohmann::json MtlsJson(const std::string& cert, const std::string& ca = "ca", const std::string& server_name = "");
 

@@ -8,24 +8,12 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
+#include <stdexcept>
 
 #include "common/str_cat.h"
 #include "rpc/credentials.h"
 
 namespace netmon::rpc::testing {
-
-TempDir::TempDir() {
-  std::string tmpl = StrCat(getenv("TMPDIR") != nullptr ? getenv("TMPDIR") : "/tmp", "/netmon-test.XXXXXX");
-  char* made = mkdtemp(tmpl.data());
-  if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 int RunCommand(const std::string& cmd, std::string* output) {
   std::string full = cmd + " 2>&1";
@@ -41,20 +29,22 @@ int RunCommand(const std::string& cmd, std::string* output) {
 }
 
 const std::string& CertDir() {
-  static TempDir* dir = new TempDir();  // lives for the whole test binary; removed by the OS's tmp cleaning
-  static std::string path = [] {
+  // Function-local statics: made on first use, the directory removed when the test binary exits.
+  static const TempDir dir;
+  static const std::string path = [] {
     std::string out;
-    int rc = RunCommand(StrCat("bash ", NETMON_SOURCE_DIR, "/scripts/make-dev-certs.sh ", dir->path()), &out);
+    int rc = RunCommand(StrCat("bash ", NETMON_SOURCE_DIR, "/scripts/make-dev-certs.sh ", dir.path()), &out);
     if (rc != 0) throw std::runtime_error("make-dev-certs.sh failed: " + out);
-    return dir->path();
+    return dir.path();
   }();
   return path;
 }
 
-SecurityConfig Mtls(const std::string& cert, const std::string& ca) {
+SecurityConfig Mtls(const std::string& cert, const std::string& ca, const std::string& server_name) {
   SecurityConfig c;
   c.mode = SecurityConfig::Mode::kMtls;
   c.cert_dir = CertDir();
+  c.server_name = server_name;
   c.tls.cert_file = CertDir() + "/" + cert + ".pem";
   c.tls.key_file = CertDir() + "/" + cert + "-key.pem";
   c.tls.ca_file = CertDir() + "/" + ca + ".pem";

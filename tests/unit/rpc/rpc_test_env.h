@@ -16,27 +16,19 @@
 #include "rpc/security_config.h"
 #include "session/clock.h"
 #include "session/session_manager.h"
+#include "testenv/temp_dir.h"
 
 namespace netmon::rpc::testing {
 
-// A fresh directory under $TMPDIR, removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
+// A fresh directory under $TMPDIR, removed on destruction (testenv's, shared by every test env).
+using TempDir = testenv::TempDir;
 
- private:
-  std::string path_;
-};
-
-// Certificates for one test binary, made once (the script is idempotent and takes a moment).
+// Certificates for one test binary, made once by scripts/make-dev-certs.sh (removed at exit).
 const std::string& CertDir();
 
-// SecurityConfig with mTLS for `cert`/`key` (e.g. "client"), trusting `ca` (default "ca").
-SecurityConfig Mtls(const std::string& cert, const std::string& ca = "ca");
+// SecurityConfig with mTLS for `cert`/`key` (e.g. "client", "server", "agent", "other-client"), trusting `ca`
+// (default "ca"); `server_name`, if given, is the name a client expects on the server's certificate.
+SecurityConfig Mtls(const std::string& cert, const std::string& ca = "ca", const std::string& server_name = "");
 
 // Runs a shell command; returns its exit status and collects stdout+stderr into *output.
 int RunCommand(const std::string& cmd, std::string* output);
