@@ -39,10 +39,11 @@ static __always_inline void netmon_fe_io(struct sock *sk, int bytes, int is_send
 		netmon_on_io(sk, bpf_get_socket_cookie(sk), family, (__u8)proto, bytes, is_send);
 }
 
-/* The protocol-independent inet entry points, at their return: what sock_sendmsg()/sock_recvmsg() call for every
- * AF_INET/AF_INET6 socket (TCP and UDP, recvmmsg's later datagrams included), with the same return value the
- * v6.3+ tracepoints sock_send_length/sock_recv_length report. So UDP payload totals are exact on this rung too.
- * Their signatures have been (socket, msghdr, size[, flags]) -> int since long before fexit existed. */
+/* The protocol-independent inet entry points, at their return: what sock_sendmsg()/sock_recvmsg() call for
+ * every AF_INET/AF_INET6 socket (TCP and UDP, recvmmsg's later datagrams included), with the same return
+ * value the v6.3+ tracepoints sock_send_length/sock_recv_length report. So UDP payload totals are exact on
+ * this rung too. Their signatures have been (socket, msghdr, size[, flags]) -> int since long before fexit
+ * existed. */
 static __always_inline void netmon_fx_io(struct socket *sock, int ret, int is_send)
 {
 	struct sock *sk = sock->sk;
@@ -78,9 +79,9 @@ int BPF_PROG(netmon_fx_inet6_recv, struct socket *sock, struct msghdr *msg, size
 	return 0;
 }
 
-/* Every protocol's send and receive pass the LSM hook with the socket: one hook for TCP, UDP, v4 and v6, for a
- * kernel whose inet6_* functions are not traceable (IPv6 as a module not loaded). At entry, so without the byte
- * count: UDP payload totals stay 0 on this rung (owners and tuples are complete). */
+/* Every protocol's send and receive pass the LSM hook with the socket: one hook for TCP, UDP, v4 and v6, for
+ * a kernel whose inet6_* functions are not traceable (IPv6 as a module not loaded). At entry, so without the
+ * byte count: UDP payload totals stay 0 on this rung (owners and tuples are complete). */
 SEC("fentry/security_socket_sendmsg")
 int BPF_PROG(netmon_fe_sec_send, struct socket *sock, struct msghdr *msg, int size)
 {

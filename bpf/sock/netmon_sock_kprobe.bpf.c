@@ -4,8 +4,8 @@
  * programs cannot call bpf_get_socket_cookie(), so the cookie is read from sk_cookie: it exists once anything
  * asked for it (cgroup/sock_create does for every socket; inet_sock_set_state does for every TCP socket; the
  * packet layer's egress does at the first packet). A socket with no cookie yet is counted and skipped here;
- * its next hook names it. Loads but cannot attach on this CI kernel (CONFIG_KPROBES=n); the 6.1 guest attaches it
- * (sock_live_test: KprobeRungsAttribute).
+ * its next hook names it. Loads but cannot attach on this CI kernel (CONFIG_KPROBES=n); the 6.1 guest
+ * attaches it (sock_live_test: KprobeRungsAttribute).
  */
 #include "sock_common.bpf.h"
 

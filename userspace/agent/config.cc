@@ -123,11 +123,11 @@ bool ValidFilterSubject(std::string_view s) {
 
 absl::Status ParseNats(const json& j, NatsPublishConfig* n) {
   if (!j.is_object()) return absl::InvalidArgumentError("nats: must be an object");
-  NETMON_RETURN_IF_ERROR(CheckKeys(j, "nats",
-                                   {"url", "name", "user", "password", "token", "creds_file", "tls",
-                                    "connect_timeout_ms", "reconnect_wait_ms", "subject", "stream", "ensure_stream",
-                                    "stream_subjects", "duplicate_window_ms", "max_buffer_events", "max_buffer_bytes",
-                                    "ack_timeout_ms", "max_followers", "flush_timeout_ms"}));
+  NETMON_RETURN_IF_ERROR(
+      CheckKeys(j, "nats",
+                {"url", "name", "user", "password", "token", "creds_file", "tls", "connect_timeout_ms",
+                 "reconnect_wait_ms", "subject", "stream", "ensure_stream", "stream_subjects", "duplicate_window_ms",
+                 "max_buffer_events", "max_buffer_bytes", "ack_timeout_ms", "max_followers", "flush_timeout_ms"}));
   constexpr std::string_view w = "nats.";
   n->enabled = true;
   NETMON_RETURN_IF_ERROR(GetStringList(j, "url", w, /*allow_single=*/true, &n->urls));
@@ -161,9 +161,11 @@ absl::Status ParseNats(const json& j, NatsPublishConfig* n) {
   NETMON_RETURN_IF_ERROR(GetBool(j, "ensure_stream", w, &n->ensure_stream));
   NETMON_RETURN_IF_ERROR(GetStringList(j, "stream_subjects", w, /*allow_single=*/false, &n->stream_subjects));
   for (const auto& s : n->stream_subjects) {
-    if (!ValidFilterSubject(s)) return absl::InvalidArgumentError(StrCat("nats.stream_subjects: \"", s, "\" is not a NATS subject"));
+    if (!ValidFilterSubject(s))
+      return absl::InvalidArgumentError(StrCat("nats.stream_subjects: \"", s, "\" is not a NATS subject"));
   }
-  NETMON_RETURN_IF_ERROR(GetInt(j, "duplicate_window_ms", w, 0, int64_t{7} * 24 * 3600 * 1000, &n->duplicate_window_ms));
+  NETMON_RETURN_IF_ERROR(
+      GetInt(j, "duplicate_window_ms", w, 0, int64_t{7} * 24 * 3600 * 1000, &n->duplicate_window_ms));
   NETMON_RETURN_IF_ERROR(GetSize(j, "max_buffer_events", w, 1, 100'000'000, &n->max_buffer_events));
   NETMON_RETURN_IF_ERROR(GetSize(j, "max_buffer_bytes", w, 4096, int64_t{64} << 30, &n->max_buffer_bytes));
   NETMON_RETURN_IF_ERROR(GetInt(j, "ack_timeout_ms", w, 10, 600000, &n->ack_timeout_ms));

@@ -65,7 +65,7 @@ struct NatsPublishConfig {
   size_t max_buffer_events = 100000;
   size_t max_buffer_bytes = size_t{64} << 20;
   int64_t ack_timeout_ms = 5000;
-  size_t max_followers = 16;       // captures followed at once; a trigger beyond is refused
+  size_t max_followers = 16;        // captures followed at once; a trigger beyond is refused
   int64_t flush_timeout_ms = 5000;  // at exit, how long to wait for the buffer to be acknowledged
 };
 

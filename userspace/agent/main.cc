@@ -106,7 +106,7 @@ int Run(int argc, char** argv) {
   auto monitor = MonitorClient::Create(config->network_monitor);
   if (!monitor.ok()) return Fail(kExitUsage, monitor.status());
 
-  // Started before the gRPC server, so no trigger can slip past it; it connects to NATS in the background.
+    // Started before the gRPC server, so no trigger can slip past it; it connects to NATS in the background.
 #ifdef NETMON_AGENT_HAVE_NATS
   std::unique_ptr<NatsForwarder> forwarder;
   if (config->nats.enabled) {

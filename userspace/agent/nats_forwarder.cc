@@ -28,8 +28,7 @@ constexpr size_t kTruncatedFieldBytes = 256;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<NatsForwarder>> NatsForwarder::Start(const MonitorConfig& monitor,
-                                                                    std::string agent_id,
+absl::StatusOr<std::unique_ptr<NatsForwarder>> NatsForwarder::Start(const MonitorConfig& monitor, std::string agent_id,
                                                                     const NatsPublishConfig& config) {
   if (!config.enabled || config.urls.empty()) return absl::InvalidArgumentError("nats: no url");
   std::string subject =
@@ -186,18 +185,17 @@ void NatsForwarder::Follow(Follower* f) {
   NETMON_LOG(kDebug, "nats", "following capture ", id);
   while (!f->canceller.cancelled()) {
     bool progressed = false;
-    auto r = monitor_->ReadFollow(id, cursor, Clock::now() + kFollowWindow, &f->canceller,
-                                  [&](network_monitor::NetworkEvent&& ev) {
-                                    // A resumed read starts after the cursor; anything at or below it was queued.
-                                    if (ev.sequence() <= cursor) return true;
-                                    cursor = ev.sequence();
-                                    progressed = true;
-                                    if (!Publish(id, ev) && refused++ == 0) {
-                                      NETMON_LOG(kWarn, "nats", "capture ", id,
-                                                 ": the publish buffer is full; events are refused and counted");
-                                    }
-                                    return true;
-                                  });
+    auto r = monitor_->ReadFollow(
+        id, cursor, Clock::now() + kFollowWindow, &f->canceller, [&](network_monitor::NetworkEvent&& ev) {
+          // A resumed read starts after the cursor; anything at or below it was queued.
+          if (ev.sequence() <= cursor) return true;
+          cursor = ev.sequence();
+          progressed = true;
+          if (!Publish(id, ev) && refused++ == 0) {
+            NETMON_LOG(kWarn, "nats", "capture ", id, ": the publish buffer is full; events are refused and counted");
+          }
+          return true;
+        });
     if (f->canceller.cancelled()) break;
     if (r.ok() && r->final_seen) {
       end = End::kCompleted;
@@ -226,15 +224,9 @@ void NatsForwarder::Follow(Follower* f) {
   NETMON_LOG(kDebug, "nats", "capture ", id, " followed up to sequence ", cursor);
   std::lock_guard<std::mutex> lock(mu_);
   switch (end) {
-    case End::kCompleted:
-      ++counters_.sessions_completed;
-      break;
-    case End::kLost:
-      ++counters_.sessions_lost;
-      break;
-    case End::kStopped:
-      ++counters_.sessions_stopped;
-      break;
+    case End::kCompleted: ++counters_.sessions_completed; break;
+    case End::kLost: ++counters_.sessions_lost; break;
+    case End::kStopped: ++counters_.sessions_stopped; break;
   }
   --live_;
   f->done = true;
@@ -264,9 +256,8 @@ absl::Status NatsForwarder::Stop() {
   log::Write(clean ? log::Level::kInfo : log::Level::kWarn, "nats",
              StrCat("published ", c.publisher.published, " event(s) of ", c.sessions_followed, " capture(s) to ",
                     subject_, "; refused (buffer full) ", c.events_refused, ", not yet acknowledged ",
-                    c.publisher.buffered, ", retries ", c.publisher.retries,
-                    ", captures still running when stopped ", c.sessions_stopped,
-                    st.ok() ? std::string() : StrCat("; ", st.message())));
+                    c.publisher.buffered, ", retries ", c.publisher.retries, ", captures still running when stopped ",
+                    c.sessions_stopped, st.ok() ? std::string() : StrCat("; ", st.message())));
   std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
   stop_status_ = st;

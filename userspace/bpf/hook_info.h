@@ -7,9 +7,9 @@
 namespace netmon::bpf {
 
 struct HookInfo {
-  std::string name;    // "sock.connect", "sock.accept", "tc.ingress", "xdp.ingress" ...
-  std::string rung;    // what serves it: "cgroup", "tp_btf", "raw_tp", "fentry", "kprobe", "tc", "xdp", "" = none
-  bool active = false; // attached right now
+  std::string name;       // "sock.connect", "sock.accept", "tc.ingress", "xdp.ingress" ...
+  std::string rung;       // what serves it: "cgroup", "tp_btf", "raw_tp", "fentry", "kprobe", "tc", "xdp", "" = none
+  bool active = false;    // attached right now
   bool degraded = false;  // a better rung exists but is unavailable here
   std::string detail;     // why degraded / what was tried, in words an operator can act on
 };

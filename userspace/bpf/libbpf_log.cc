@@ -22,6 +22,8 @@ int PrintToLog(enum libbpf_print_level level, const char* format, va_list args) 
 
 }  // namespace
 
-void RouteLibbpfLog() { libbpf_set_print(PrintToLog); }
+void RouteLibbpfLog() {
+  libbpf_set_print(PrintToLog);
+}
 
 }  // namespace netmon::bpf

@@ -23,7 +23,9 @@ class Link {
   // names `what` (e.g. "attach netmon_connect4 to /sys/fs/cgroup/unified").
   static absl::StatusOr<Link> Adopt(struct bpf_link* raw, const std::string& what);
 
-  struct bpf_link* get() const { return link_; }
+  struct bpf_link* get() const {
+    return link_;
+  }
   explicit operator bool() const { return link_ != nullptr; }
   void Reset();
 

@@ -8,9 +8,15 @@ namespace {
 std::array<std::atomic<int>, static_cast<size_t>(ObjectKind::kCount)> g_live{};
 }
 
-void CountCreated(ObjectKind kind) { g_live[static_cast<size_t>(kind)].fetch_add(1); }
-void CountDestroyed(ObjectKind kind) { g_live[static_cast<size_t>(kind)].fetch_sub(1); }
-int LiveCount(ObjectKind kind) { return g_live[static_cast<size_t>(kind)].load(); }
+void CountCreated(ObjectKind kind) {
+  g_live[static_cast<size_t>(kind)].fetch_add(1);
+}
+void CountDestroyed(ObjectKind kind) {
+  g_live[static_cast<size_t>(kind)].fetch_sub(1);
+}
+int LiveCount(ObjectKind kind) {
+  return g_live[static_cast<size_t>(kind)].load();
+}
 int LiveTotal() {
   int total = 0;
   for (const auto& n : g_live) total += n.load();

@@ -33,7 +33,9 @@ absl::StatusOr<MountResult> EnsureMounted(const std::string& path, const char* f
 
 }  // namespace
 
-absl::StatusOr<MountResult> EnsureBpffs(const std::string& path) { return EnsureMounted(path, "bpf", BPF_FS_MAGIC); }
+absl::StatusOr<MountResult> EnsureBpffs(const std::string& path) {
+  return EnsureMounted(path, "bpf", BPF_FS_MAGIC);
+}
 
 absl::StatusOr<MountResult> EnsureTracefs(const std::string& path) {
   return EnsureMounted(path, "tracefs", TRACEFS_MAGIC);
@@ -49,8 +51,9 @@ absl::StatusOr<std::string> FindCgroup2Mount(const std::string& mounts_file) {
     if (!(fields >> device >> mount_point >> fstype)) continue;
     if (fstype == "cgroup2") return mount_point;
   }
-  return absl::NotFoundError("no cgroup2 filesystem is mounted (cgroup socket hooks need one; mount it with "
-                             "`mount -t cgroup2 none /sys/fs/cgroup/unified`)");
+  return absl::NotFoundError(
+      "no cgroup2 filesystem is mounted (cgroup socket hooks need one; mount it with "
+      "`mount -t cgroup2 none /sys/fs/cgroup/unified`)");
 }
 
 }  // namespace netmon::bpf

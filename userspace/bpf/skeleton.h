@@ -23,8 +23,7 @@ class Skeleton {
  public:
   Skeleton() = default;
   ~Skeleton() { Reset(); }
-  Skeleton(Skeleton&& other) noexcept
-      : skel_(std::exchange(other.skel_, nullptr)), name_(std::move(other.name_)) {}
+  Skeleton(Skeleton&& other) noexcept : skel_(std::exchange(other.skel_, nullptr)), name_(std::move(other.name_)) {}
   Skeleton& operator=(Skeleton&& other) noexcept {
     if (this != &other) {
       Reset();
@@ -71,7 +70,6 @@ class Skeleton {
 };
 
 // Declares the Skeleton type for a generated skeleton `name`: NETMON_SKELETON(netmon_tc) -> netmon_tc_skeleton.
-#define NETMON_SKELETON(name) \
-  ::netmon::bpf::Skeleton<struct name, name##__open_opts, name##__load, name##__destroy>
+#define NETMON_SKELETON(name) ::netmon::bpf::Skeleton<struct name, name##__open_opts, name##__load, name##__destroy>
 
 }  // namespace netmon::bpf

@@ -36,8 +36,12 @@ struct HookUse {
 std::mutex g_hooks_mu;
 std::map<HookKey, HookUse> g_hooks;
 
-bpf_tc_attach_point AttachPoint(TcDirection dir) { return dir == TcDirection::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS; }
-const char* DirName(TcDirection dir) { return dir == TcDirection::kIngress ? "ingress" : "egress"; }
+bpf_tc_attach_point AttachPoint(TcDirection dir) {
+  return dir == TcDirection::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+const char* DirName(TcDirection dir) {
+  return dir == TcDirection::kIngress ? "ingress" : "egress";
+}
 
 }  // namespace
 
@@ -51,7 +55,9 @@ struct TcAttachment::State {
 };
 
 TcAttachment::TcAttachment() = default;
-TcAttachment::~TcAttachment() { Reset(); }
+TcAttachment::~TcAttachment() {
+  Reset();
+}
 
 TcAttachment::TcAttachment(TcAttachment&& other) noexcept : state_(std::move(other.state_)) {}
 

@@ -24,8 +24,12 @@ const char* LevelName(Level level) {
 
 }  // namespace
 
-void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
-Level GetLevel() { return static_cast<Level>(g_level.load()); }
+void SetLevel(Level level) {
+  g_level.store(static_cast<int>(level));
+}
+Level GetLevel() {
+  return static_cast<Level>(g_level.load());
+}
 
 bool ParseLevel(std::string_view text, Level* out) {
   for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
@@ -37,7 +41,9 @@ bool ParseLevel(std::string_view text, Level* out) {
   return false;
 }
 
-bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void Write(Level level, std::string_view component, std::string_view message) {
   timespec ts{};

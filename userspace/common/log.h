@@ -22,9 +22,9 @@ void Write(Level level, std::string_view component, std::string_view message);
 
 // NETMON_LOG(kInfo, "sock", "attached ", n, " programs"): arguments are joined with netmon::StrCat and only
 // formatted when the level is enabled.
-#define NETMON_LOG(level, component, ...)                                                     \
-  do {                                                                                        \
-    if (::netmon::log::Enabled(::netmon::log::Level::level)) {                                \
+#define NETMON_LOG(level, component, ...)                                                          \
+  do {                                                                                             \
+    if (::netmon::log::Enabled(::netmon::log::Level::level)) {                                     \
       ::netmon::log::Write(::netmon::log::Level::level, component, ::netmon::StrCat(__VA_ARGS__)); \
-    }                                                                                         \
+    }                                                                                              \
   } while (0)

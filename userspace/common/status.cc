@@ -19,15 +19,11 @@ constexpr int kKernelENOTSUPP = 524;
 const char* Hint(int err) {
   switch (err) {
     case EPERM:
-    case EACCES:
-      return " (run as root, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)";
+    case EACCES: return " (run as root, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)";
     case kKernelENOTSUPP:
-    case EOPNOTSUPP:
-      return " (this kernel does not support it)";
-    case E2BIG:
-      return " (too large for this kernel or map)";
-    default:
-      return "";
+    case EOPNOTSUPP: return " (this kernel does not support it)";
+    case E2BIG: return " (too large for this kernel or map)";
+    default: return "";
   }
 }
 

@@ -24,9 +24,9 @@ int ErrnoOf(const absl::Status& status);
 }  // namespace netmon
 
 // Propagates a non-OK absl::Status from an expression.
-#define NETMON_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::absl::Status netmon_status_ = (expr); \
+#define NETMON_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status netmon_status_ = (expr);          \
     if (!netmon_status_.ok()) return netmon_status_; \
   } while (0)
 

@@ -2,7 +2,6 @@
 #include "correlate/nats_client.h"
 
 #include <chrono>
-
 #include <cstring>
 
 #include "common/log.h"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one ABI between netmon's BPF programs and userspace: every map key, map value, ring-buffer record and
- * counter index. Included by every bpf/{tc,xdp,sock} program and by userspace; userspace static_asserts every size
- * and offset in userspace/bpf/abi_check.h. Fixed-width types only, explicit padding, no bitfields.
+ * counter index. Included by every bpf/{tc,xdp,sock} program and by userspace; userspace static_asserts every
+ * size and offset in userspace/bpf/abi_check.h. Fixed-width types only, explicit padding, no bitfields.
  *
  * Byte order: addresses are network byte order; ports and every other integer are host byte order.
  * Addresses: IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) so one key type serves both families and a v6 socket
@@ -84,18 +84,18 @@ enum netmon_role {
 };
 
 /*
- * Who owns a socket. Captured in the kernel in process context the first time the socket is seen, so a process
- * that exits right after sending is still named. Value of netmon_owners (key: __u64 socket cookie).
+ * Who owns a socket. Captured in the kernel in process context the first time the socket is seen, so a
+ * process that exits right after sending is still named. Value of netmon_owners (key: __u64 socket cookie).
  */
 struct netmon_owner {
 	__u32 tgid; /* process id in the host (init) PID namespace */
 	__u32 tid;
 	__u32 uid;
-	__u32 netns;	      /* network namespace inode of the socket */
-	__u64 cgroup_id;      /* cgroup v2 id of the process */
-	__u64 start_time_ns;  /* group leader's start_boottime: (tgid, start) survives PID reuse */
-	__u64 seen_ns;	      /* when captured */
-	__u64 released_ns;    /* when the socket was released; 0 while it lives. Userspace deletes after a grace */
+	__u32 netns;	     /* network namespace inode of the socket */
+	__u64 cgroup_id;     /* cgroup v2 id of the process */
+	__u64 start_time_ns; /* group leader's start_boottime: (tgid, start) survives PID reuse */
+	__u64 seen_ns;	     /* when captured */
+	__u64 released_ns;   /* socket released at; 0 while it lives. Deleted after a grace */
 	char comm[NETMON_COMM_LEN];
 	__u8 source; /* enum netmon_owner_source */
 	__u8 role;   /* enum netmon_role */
@@ -139,8 +139,9 @@ struct netmon_iface {
  */
 enum netmon_filter_flags {
 	NETMON_FILTER_PID = 1 << 0,
-	NETMON_FILTER_PORT = 1 << 1,  /* local or remote port */
-	NETMON_FILTER_SRC = 1 << 2,   /* address/prefix; either side in the kernel (initiator unknown per packet) */
+	NETMON_FILTER_PORT = 1 << 1, /* local or remote port */
+	NETMON_FILTER_SRC =
+		1 << 2, /* address/prefix; either side in the kernel (initiator unknown per packet) */
 	NETMON_FILTER_DST = 1 << 3,
 };
 
@@ -163,26 +164,26 @@ struct netmon_filter_state {
 
 /* Per-CPU counters (netmon_counters, a PERCPU_ARRAY indexed by this enum): every loss and bail-out. */
 enum netmon_counter {
-	NETMON_CTR_PACKETS = 0,		 /* packets seen by the packet layer */
-	NETMON_CTR_PACKETS_FILTERED,	 /* matched no live session's filter */
-	NETMON_CTR_PARSE_L2,		 /* truncated/unknown link layer */
-	NETMON_CTR_PARSE_L3,		 /* truncated or malformed IPv4/IPv6 header */
-	NETMON_CTR_PARSE_L4,		 /* truncated TCP/UDP header */
-	NETMON_CTR_IPV6_EXT_LIMIT,	 /* gave up walking an IPv6 extension-header chain */
-	NETMON_CTR_FRAGMENTS,		 /* non-first fragments: counted by address pair only */
-	NETMON_CTR_FLOW_UPDATE_FAIL,	 /* flow map insert failed */
-	NETMON_CTR_UNATTRIB_PACKETS,	 /* packets with no owning socket found */
-	NETMON_CTR_UNATTRIB_BYTES,	 /* their L3 bytes */
-	NETMON_CTR_DNS_MESSAGES,	 /* DNS messages handed to userspace */
-	NETMON_CTR_DNS_MALFORMED,	 /* on a DNS port but failed header validation */
-	NETMON_CTR_DNS_TRUNCATED,	 /* longer than NETMON_DNS_MAX_PAYLOAD: copied in part */
-	NETMON_CTR_DNS_RINGBUF_FULL,	 /* DNS record lost: ring buffer reserve failed */
-	NETMON_CTR_SOCK_RINGBUF_FULL,	 /* lifecycle record lost: ring buffer reserve failed */
-	NETMON_CTR_OWNER_UPDATE_FAIL,	 /* netmon_owners insert failed */
-	NETMON_CTR_TUPLE_UPDATE_FAIL,	 /* netmon_tuples insert failed */
-	NETMON_CTR_OWNERS_ADDED,	 /* owners inserted (with deletes, lets userspace infer LRU evictions) */
-	NETMON_CTR_TUPLES_ADDED,	 /* tuples inserted */
-	NETMON_CTR_SOFTIRQ_NO_OWNER,	 /* a softirq-context event whose socket had no owner yet */
+	NETMON_CTR_PACKETS = 0,	      /* packets seen by the packet layer */
+	NETMON_CTR_PACKETS_FILTERED,  /* matched no live session's filter */
+	NETMON_CTR_PARSE_L2,	      /* truncated/unknown link layer */
+	NETMON_CTR_PARSE_L3,	      /* truncated or malformed IPv4/IPv6 header */
+	NETMON_CTR_PARSE_L4,	      /* truncated TCP/UDP header */
+	NETMON_CTR_IPV6_EXT_LIMIT,    /* gave up walking an IPv6 extension-header chain */
+	NETMON_CTR_FRAGMENTS,	      /* non-first fragments: counted by address pair only */
+	NETMON_CTR_FLOW_UPDATE_FAIL,  /* flow map insert failed */
+	NETMON_CTR_UNATTRIB_PACKETS,  /* packets with no owning socket found */
+	NETMON_CTR_UNATTRIB_BYTES,    /* their L3 bytes */
+	NETMON_CTR_DNS_MESSAGES,      /* DNS messages handed to userspace */
+	NETMON_CTR_DNS_MALFORMED,     /* on a DNS port but failed header validation */
+	NETMON_CTR_DNS_TRUNCATED,     /* longer than NETMON_DNS_MAX_PAYLOAD: copied in part */
+	NETMON_CTR_DNS_RINGBUF_FULL,  /* DNS record lost: ring buffer reserve failed */
+	NETMON_CTR_SOCK_RINGBUF_FULL, /* lifecycle record lost: ring buffer reserve failed */
+	NETMON_CTR_OWNER_UPDATE_FAIL, /* netmon_owners insert failed */
+	NETMON_CTR_TUPLE_UPDATE_FAIL, /* netmon_tuples insert failed */
+	NETMON_CTR_OWNERS_ADDED,      /* owners inserted (with deletes, lets userspace infer LRU evictions) */
+	NETMON_CTR_TUPLES_ADDED,      /* tuples inserted */
+	NETMON_CTR_SOFTIRQ_NO_OWNER,  /* a softirq-context event whose socket had no owner yet */
 	NETMON_CTR_MAX,
 };
 
@@ -212,11 +213,11 @@ struct netmon_sock_event {
 	__u8 role;		   /* enum netmon_role */
 	__s32 err;		   /* sk_err for failed connects, else 0 */
 	__u32 pad;
-	__u64 latency_ns;     /* CONNECT: connect() to outcome; CLOSE: connection lifetime */
-	__u64 bytes_sent;     /* CLOSE (TCP): tcp_sock bytes_acked, payload bytes */
-	__u64 bytes_received; /* CLOSE (TCP): tcp_sock bytes_received, payload bytes */
+	__u64 latency_ns;	   /* CONNECT: connect() to outcome; CLOSE: connection lifetime */
+	__u64 bytes_sent;	   /* CLOSE (TCP): tcp_sock bytes_acked, payload bytes */
+	__u64 bytes_received;	   /* CLOSE (TCP): tcp_sock bytes_received, payload bytes */
 	struct netmon_owner owner; /* owner at the time of the event; tgid 0 = none known */
-}; /* 176 bytes */
+};				   /* 176 bytes */
 
 /* DNS messages on netmon_dns_ev (ring buffer): header fields parsed in the kernel plus a bounded copy. */
 struct netmon_dns_event {
@@ -224,29 +225,30 @@ struct netmon_dns_event {
 	__u64 cookie; /* owning socket if known, else 0 */
 	struct netmon_tuple tuple;
 	__u32 ifindex;
-	__u8 dir;	 /* enum netmon_dir */
-	__u8 is_tcp;	 /* message came from a TCP stream (length prefix stripped) */
-	__u16 id;	 /* DNS header id */
-	__u16 flags;	 /* DNS header flags word (QR, opcode, AA, TC, RD, RA, rcode) */
+	__u8 dir;    /* enum netmon_dir */
+	__u8 is_tcp; /* message came from a TCP stream (length prefix stripped) */
+	__u16 id;    /* DNS header id */
+	__u16 flags; /* DNS header flags word (QR, opcode, AA, TC, RD, RA, rcode) */
 	__u16 qdcount;
-	__u16 qtype;	 /* type of the first question, 0 if unparsed */
-	__u16 msg_len;	 /* length of the whole DNS message */
-	__u16 cap_len;	 /* bytes copied into payload (<= NETMON_DNS_MAX_PAYLOAD) */
-	__u16 name_len;	 /* bytes of qname (dotted, no trailing dot), 0 if unparsed */
+	__u16 qtype;	/* type of the first question, 0 if unparsed */
+	__u16 msg_len;	/* length of the whole DNS message */
+	__u16 cap_len;	/* bytes copied into payload (<= NETMON_DNS_MAX_PAYLOAD) */
+	__u16 name_len; /* bytes of qname (dotted, no trailing dot), 0 if unparsed */
 	char qname[NETMON_DNS_MAX_NAME];
 	__u8 payload[NETMON_DNS_MAX_PAYLOAD]; /* the message from its header on */
 };
 
-/* ---- socket layer (bpf/sock) ------------------------------------------------------------------------------ */
+/* ---- socket layer (bpf/sock) ------------------------------------------------------------------------------
+ */
 
 #define NETMON_MAP_SK_STATE "netmon_sk_state"
 #define NETMON_MAP_SOCK_CTR "netmon_sock_ctr"
 #define NETMON_DEFAULT_SK_STATE 65536
 
 /*
- * Per-socket lifecycle state (value of netmon_sk_state, key: __u64 socket cookie), private to bpf/sock: when the
- * connect started and the connection was established (CONNECT latency, CLOSE duration), and payload bytes of
- * UDP sockets (TCP totals come from tcp_sock at close). Created at the first lifecycle hook that sees the
+ * Per-socket lifecycle state (value of netmon_sk_state, key: __u64 socket cookie), private to bpf/sock: when
+ * the connect started and the connection was established (CONNECT latency, CLOSE duration), and payload bytes
+ * of UDP sockets (TCP totals come from tcp_sock at close). Created at the first lifecycle hook that sees the
  * socket, deleted when its CLOSE is emitted; userspace also drops it with the owner after the grace period.
  */
 struct netmon_sock_state {
@@ -254,9 +256,10 @@ struct netmon_sock_state {
 	__u64 established_ns; /* -> ESTABLISHED, 0 if not seen */
 	__u64 udp_bytes_sent;
 	__u64 udp_bytes_received;
-	struct netmon_tuple tuple; /* valid with NETMON_SKS_TUPLE: cgroup/sock_release cannot read the addresses */
-	__u8 role;		   /* enum netmon_role as the state machine saw it */
-	__u8 flags;		   /* enum netmon_sock_state_flags */
+	struct netmon_tuple
+		tuple; /* valid with NETMON_SKS_TUPLE: cgroup/sock_release cannot read the addresses */
+	__u8 role;     /* enum netmon_role as the state machine saw it */
+	__u8 flags;    /* enum netmon_sock_state_flags */
 	__u8 pad[2];
 }; /* 80 bytes */
 
@@ -267,27 +270,29 @@ enum netmon_sock_state_flags {
 
 /* Socket-layer counters beyond the shared ones (netmon_sock_ctr, PERCPU_ARRAY indexed by this enum). */
 enum netmon_sock_counter {
-	NETMON_SCTR_EVENTS = 0,		/* lifecycle records submitted */
-	NETMON_SCTR_EVENTS_FILTERED,	/* lifecycle records not emitted: no live session's filter matched */
-	NETMON_SCTR_OWNER_HANDOFF,	/* a different process did I/O on a socket: owner moved to it */
-	NETMON_SCTR_ACCEPT_NO_SOCK,	/* accept() returned an fd we could not resolve to a socket */
-	NETMON_SCTR_ACCEPT_NO_COOKIE,	/* accepted socket had no cookie yet: ACCEPT lost */
-	NETMON_SCTR_STATE_UPDATE_FAIL,	/* netmon_sk_state insert failed */
-	NETMON_SCTR_CLOSE_NO_STATE,	/* CLOSE without connect/establish times: duration from owner seen_ns */
-	NETMON_SCTR_SEEDED_OWNERS,	/* owners written by the existing-socket iterator */
-	NETMON_SCTR_SEEDED_TUPLES,	/* tuples written by the existing-socket iterator */
+	NETMON_SCTR_EVENTS = 0,	       /* lifecycle records submitted */
+	NETMON_SCTR_EVENTS_FILTERED,   /* lifecycle records not emitted: no live session's filter matched */
+	NETMON_SCTR_OWNER_HANDOFF,     /* a different process did I/O on a socket: owner moved to it */
+	NETMON_SCTR_ACCEPT_NO_SOCK,    /* accept() returned an fd we could not resolve to a socket */
+	NETMON_SCTR_ACCEPT_NO_COOKIE,  /* accepted socket had no cookie yet: ACCEPT lost */
+	NETMON_SCTR_STATE_UPDATE_FAIL, /* netmon_sk_state insert failed */
+	NETMON_SCTR_CLOSE_NO_STATE, /* CLOSE without connect/establish times: duration from owner seen_ns */
+	NETMON_SCTR_SEEDED_OWNERS,  /* owners written by the existing-socket iterator */
+	NETMON_SCTR_SEEDED_TUPLES,  /* tuples written by the existing-socket iterator */
 	NETMON_SCTR_MAX,
 };
 
-/* ---- packet layer (bpf/tc, bpf/xdp) ------------------------------------------------------------------------ */
+/* ---- packet layer (bpf/tc, bpf/xdp)
+ * ------------------------------------------------------------------------ */
 
-#define NETMON_MAX_IFACES 256	    /* netmon_ifaces entries: interfaces one PacketLayer attaches to */
-#define NETMON_IPV6_MAX_EXT 8	    /* IPv6 extension headers walked before NETMON_CTR_IPV6_EXT_LIMIT */
-#define NETMON_XDP_RUN_PRIO 10	    /* libxdp dispatcher order: observers run before programs that may drop */
+#define NETMON_MAX_IFACES 256  /* netmon_ifaces entries: interfaces one PacketLayer attaches to */
+#define NETMON_IPV6_MAX_EXT 8  /* IPv6 extension headers walked before NETMON_CTR_IPV6_EXT_LIMIT */
+#define NETMON_XDP_RUN_PRIO 10 /* libxdp dispatcher order: observers run before programs that may drop */
 
 /* netmon_iface.flags */
 enum netmon_iface_flags {
-	NETMON_IFACE_F_L3 = 1 << 0, /* no link-layer header: packets start at the IP header (tun, wireguard) */
+	NETMON_IFACE_F_L3 =
+		1 << 0, /* no link-layer header: packets start at the IP header (tun, wireguard) */
 };
 
 /*
@@ -305,12 +310,12 @@ struct netmon_packet_config {
  * - UDP: payload is the datagram payload (the DNS message); msg_len is the UDP length minus 8; cap_len is
  *   min(msg_len, bytes present, NETMON_DNS_MAX_PAYLOAD). A first IP fragment carries the start of a message.
  * - TCP (is_tcp = 1): payload is the TCP segment payload verbatim, length prefix included where the segment
- *   starts a message, so userspace can reassemble messages that span segments (userspace/dns/tcp_reassembler.h).
- *   msg_len is the 2-byte length prefix when the segment starts with one followed by a plausible header, and
- *   the header fields (id, flags, qdcount, qtype, qname) come from the message after the prefix; otherwise the
- *   segment continues an earlier message and msg_len and the header fields are 0. cap_len is
- *   min(segment payload, NETMON_DNS_MAX_PAYLOAD). No TCP sequence number is carried: records arrive in the
- *   order the program saw the segments.
+ *   starts a message, so userspace can reassemble messages that span segments
+ * (userspace/dns/tcp_reassembler.h). msg_len is the 2-byte length prefix when the segment starts with one
+ * followed by a plausible header, and the header fields (id, flags, qdcount, qtype, qname) come from the
+ * message after the prefix; otherwise the segment continues an earlier message and msg_len and the header
+ * fields are 0. cap_len is min(segment payload, NETMON_DNS_MAX_PAYLOAD). No TCP sequence number is carried:
+ * records arrive in the order the program saw the segments.
  * - qname is dotted, without the trailing dot, raw label bytes (not escaped); name_len 0 and qtype 0 when the
  *   first question could not be read within cap_len (compression pointer, label > 63, name > 255 bytes).
  */

@@ -26,17 +26,19 @@ static __always_inline int netmon_prefix_match(const __u8 *a, const __u8 *b, __u
 }
 
 /* `tgid` is the owning process if known, 0 if not: a PID filter never matches unattributed traffic. */
-static __always_inline int netmon_filter_match_one(const struct netmon_filter *f, const struct netmon_tuple *t,
-						   __u32 tgid)
+static __always_inline int netmon_filter_match_one(const struct netmon_filter *f,
+						   const struct netmon_tuple *t, __u32 tgid)
 {
 	if ((f->flags & NETMON_FILTER_PID) && f->tgid != tgid)
 		return 0;
 	if ((f->flags & NETMON_FILTER_PORT) && f->port != t->local_port && f->port != t->remote_port)
 		return 0;
-	if ((f->flags & NETMON_FILTER_SRC) && !netmon_prefix_match(f->src_addr, t->local_addr, f->src_prefix) &&
+	if ((f->flags & NETMON_FILTER_SRC) &&
+	    !netmon_prefix_match(f->src_addr, t->local_addr, f->src_prefix) &&
 	    !netmon_prefix_match(f->src_addr, t->remote_addr, f->src_prefix))
 		return 0;
-	if ((f->flags & NETMON_FILTER_DST) && !netmon_prefix_match(f->dst_addr, t->local_addr, f->dst_prefix) &&
+	if ((f->flags & NETMON_FILTER_DST) &&
+	    !netmon_prefix_match(f->dst_addr, t->local_addr, f->dst_prefix) &&
 	    !netmon_prefix_match(f->dst_addr, t->remote_addr, f->dst_prefix))
 		return 0;
 	return 1;

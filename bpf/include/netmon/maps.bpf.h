@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Maps shared by the socket layer (bpf/sock) and the packet layer (bpf/tc, bpf/xdp). Each object declares them
- * by including this header; the loader creates them once (with the first object it loads) and hands the same
- * fds to the other objects with bpf_map__reuse_fd() before they load, so every program sees one set.
+ * Maps shared by the socket layer (bpf/sock) and the packet layer (bpf/tc, bpf/xdp). Each object declares
+ * them by including this header; the loader creates them once (with the first object it loads) and hands the
+ * same fds to the other objects with bpf_map__reuse_fd() before they load, so every program sees one set.
  * BPF-only: userspace reads the layouts from netmon/abi.h.
  */
 #ifndef NETMON_MAPS_BPF_H

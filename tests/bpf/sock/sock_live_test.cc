@@ -766,7 +766,8 @@ TEST_F(SockLive, SendRecvRungsBelowTheTracepointsCountTheSameBytes) {
     Expect(srv4, "done");
     EXPECT_EQ(cli4.Wait(kWaitMs).value_or(-1), 0);
     EXPECT_EQ(srv4.Wait(kWaitMs).value_or(-1), 0);
-    for (auto [pid, sent, received, ns] : {std::tuple{cli4.pid(), 60u, 30u, cns}, std::tuple{srv4.pid(), 30u, 60u, sns}}) {
+    for (auto [pid, sent, received, ns] :
+         {std::tuple{cli4.pid(), 60u, 30u, cns}, std::tuple{srv4.pid(), 30u, 60u, sns}}) {
       auto close = log.WaitFor(
           [&](const netmon_sock_event& e) {
             return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(pid);

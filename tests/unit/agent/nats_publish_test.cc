@@ -63,8 +63,8 @@ StreamContents ReadStream(const std::string& url, size_t want, int timeout_ms) {
       new std::vector<std::unique_ptr<correlate::NatsConnection>>();
   keep->push_back(std::move(*conn));
   correlate::NatsConnection* reader_conn = keep->back().get();
-  auto pc = correlate::PullConsumer::Create(reader_conn,
-                                            {"events", StrCat("reader-", reader++), kSubject, 30000, 100000});
+  auto pc =
+      correlate::PullConsumer::Create(reader_conn, {"events", StrCat("reader-", reader++), kSubject, 30000, 100000});
   if (!pc.ok()) {
     ADD_FAILURE() << pc.status();
     return out;
@@ -214,7 +214,8 @@ TEST_F(AgentNatsTest, EveryEventExactlyOnceWhetherOrNotPolled) {
   ASSERT_TRUE(mon.EndCapture(id));
   ASSERT_TRUE(fwd->WaitIdle(20s));
 
-  auto c = WaitCounters(*fwd, [](const auto& c) { return c.publisher.published >= 500; }, 20s);
+  auto c = WaitCounters(
+      *fwd, [](const auto& c) { return c.publisher.published >= 500; }, 20s);
   EXPECT_EQ(c.sessions_followed, 1u);
   EXPECT_EQ(c.sessions_completed, 1u);
   EXPECT_EQ(c.events_seen, 500u);
@@ -255,7 +256,8 @@ TEST_F(AgentNatsTest, NatsDownAtFirstThenStartedDeliversTheBuffer) {
   EXPECT_FALSE(st.value("connected", true));
 
   ASSERT_TRUE(nats_->Start());
-  c = WaitCounters(*fwd, [](const auto& c) { return c.publisher.published >= 200; }, 30s);
+  c = WaitCounters(
+      *fwd, [](const auto& c) { return c.publisher.published >= 200; }, 30s);
   EXPECT_EQ(c.publisher.published, 200u);
   EXPECT_EQ(c.publisher.buffered, 0u);
   EXPECT_GE(c.publisher.connect_failures, 1u);
@@ -288,7 +290,8 @@ TEST_F(AgentNatsTest, BufferBoundExceededIsCounted) {
 
   // What fit is delivered once NATS is there: the first 50 (the buffer fills in sequence order).
   ASSERT_TRUE(nats_->Start());
-  c = WaitCounters(*fwd, [](const auto& c) { return c.publisher.published >= 50; }, 30s);
+  c = WaitCounters(
+      *fwd, [](const auto& c) { return c.publisher.published >= 50; }, 30s);
   EXPECT_EQ(c.publisher.published, 50u);
   ExpectEachSequenceOnce(ReadStream(nats_->url(), 50, 20000), 50, id);
 }

@@ -198,7 +198,8 @@ TEST(ProtoContractCoverage, NoUnspecifiedFieldsOnSpecifiedMessages) {
     for (int i = 0; i < desc->field_count(); ++i) {
       const FieldDescriptor* f = desc->field(i);
       bool listed = false;
-      for (const FieldSpec& s : kSpec) listed |= (f->containing_type()->full_name() == s.message && f->name() == s.field);
+      for (const FieldSpec& s : kSpec)
+        listed |= (f->containing_type()->full_name() == s.message && f->name() == s.field);
       EXPECT_TRUE(listed) << f->full_name() << " is not in the contract table";
     }
   }
