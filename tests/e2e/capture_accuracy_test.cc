@@ -12,28 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-class CaptureAccuracy : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (ServerBinary().empty()) GTEST_SKIP() << "netmon-server was not built (packet/socket layers missing)";
-    auto topo = testenv::Topology::Create();
-    ASSERT_TRUE(topo.ok()) << topo.status();
-    topo_ = std::make_unique<testenv::Topology>(std::move(*topo));
-    auto server = ServerProcess::Start(TopologyConfig(*topo_));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    stub_ = server_->Stub();
-  }
-  std::vector<network_monitor::NetworkEvent> Finish(const std::string& id) {
-    EXPECT_TRUE(StopCapture(*stub_, id).ok()) << id;
-    auto r = Results(*stub_, id);
-    EXPECT_TRUE(r.status.ok()) << id << ": " << r.status.error_message();
-    return r.events();
-  }
-  std::unique_ptr<testenv::Topology> topo_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<network_monitor::NetworkMonitorService::Stub> stub_;
-};
+class CaptureAccuracy : public ServerOnTopologyTest {};
 
 TEST_F(CaptureAccuracy, ByteTotalsPerFlowEqualAnIndependentCapture) {
   struct Case {

@@ -5,6 +5,8 @@
 // bpftool.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -121,5 +123,30 @@ absl::StatusOr<TcpRun> RunUdp(testenv::Topology& topo, bool ipv6, int64_t bytes,
 
 // Waits (bounded) until `pred` holds.
 bool Eventually(const std::function<bool()>& pred, int timeout_ms = 30000);
+
+// A fixture for tests that drive one real netmon-server whose packet layer watches a fresh testenv topology.
+class ServerOnTopologyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (ServerBinary().empty()) GTEST_SKIP() << "netmon-server was not built (packet/socket layers missing)";
+    auto topo = testenv::Topology::Create();
+    ASSERT_TRUE(topo.ok()) << topo.status();
+    topo_ = std::make_unique<testenv::Topology>(std::move(*topo));
+    auto server = ServerProcess::Start(TopologyConfig(*topo_));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ = server_->Stub();
+  }
+  // Stops capture `id` and returns every event it kept.
+  std::vector<network_monitor::NetworkEvent> Finish(const std::string& id) {
+    EXPECT_TRUE(StopCapture(*stub_, id).ok()) << id;
+    auto r = Results(*stub_, id);
+    EXPECT_TRUE(r.status.ok()) << id << ": " << r.status.error_message();
+    return r.events();
+  }
+  std::unique_ptr<testenv::Topology> topo_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<network_monitor::NetworkMonitorService::Stub> stub_;
+};
 
 }  // namespace netmon::e2e
