@@ -9,18 +9,11 @@
 #include "correlate/correlator.h"
 #include "correlate/event.h"
 #include "correlate/json_in.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace netmon::correlate;
-
-// Names the property that broke, then aborts (libFuzzer saves the input).
-void CheckAt(bool ok, const char* what, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "property violated at line %d: %s\n", line, what);
-  std::abort();
-}
-#define Check(x) CheckAt((x), #x, __LINE__)
 
 }  // namespace
 

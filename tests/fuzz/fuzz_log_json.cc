@@ -10,18 +10,11 @@
 #include "correlate/config.h"
 #include "correlate/log_json.h"
 #include "correlate/log_record.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace netmon::correlate;
-
-// Names the property that broke, then aborts (libFuzzer saves the input).
-void CheckAt(bool ok, const char* what, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "property violated at line %d: %s\n", line, what);
-  std::abort();
-}
-#define Check(x) CheckAt((x), #x, __LINE__)
 
 void CheckRecords(const LogJsonResult& r, const LogJsonOptions& o) {
   Check(r.records.size() <= o.max_records);

@@ -13,18 +13,11 @@
 #include "correlate/event_index.h"
 #include "correlate/flow_matcher.h"
 #include "correlate/netflow_parser.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace netmon::correlate;
-
-// Names the property that broke, then aborts (libFuzzer saves the input).
-void CheckAt(bool ok, const char* what, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "property violated at line %d: %s\n", line, what);
-  std::abort();
-}
-#define Check(x) CheckAt((x), #x, __LINE__)
 
 }  // namespace
 

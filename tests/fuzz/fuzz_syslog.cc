@@ -10,18 +10,11 @@
 #include "correlate/event.h"
 #include "correlate/log_window.h"
 #include "correlate/syslog_parser.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace netmon::correlate;
-
-// Names the property that broke, then aborts (libFuzzer saves the input).
-void CheckAt(bool ok, const char* what, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "property violated at line %d: %s\n", line, what);
-  std::abort();
-}
-#define Check(x) CheckAt((x), #x, __LINE__)
 
 }  // namespace
 
