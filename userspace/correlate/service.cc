@@ -38,6 +38,13 @@ NatsConnectOptions ConnectOptionsFrom(const NatsConfig& n) {
   return o;
 }
 
+// The counters every UDP listener (NetFlow, syslog) reports, as fields of the object being written.
+void WriteUdpCounters(JsonOut& w, const UdpListener& listener) {
+  w.FieldUint("udp_datagrams", listener.datagrams())
+      .FieldUint("udp_truncated", listener.truncated())
+      .FieldUint("udp_receive_errors", listener.receive_errors());
+}
+
 std::string_view MsgData(natsMsg* msg) {
   return std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
 }
@@ -329,11 +336,7 @@ std::string Service::StatsJson(const std::function<void(std::string*)>& extra) {
       .FieldUint("store_size", fs.size)
       .FieldUint("store_evicted_full", fs.evicted_full)
       .FieldUint("store_evicted_age", fs.evicted_age);
-  if (netflow_listener_) {
-    w.FieldUint("udp_datagrams", netflow_listener_->datagrams())
-        .FieldUint("udp_truncated", netflow_listener_->truncated())
-        .FieldUint("udp_receive_errors", netflow_listener_->receive_errors());
-  }
+  if (netflow_listener_) WriteUdpCounters(w, *netflow_listener_);
   w.EndObject();
   LogIngestCounters lc = log_ingest_.counters();
   LogWindowCounters lw = logs_.counters();
@@ -350,11 +353,7 @@ std::string Service::StatsJson(const std::function<void(std::string*)>& extra) {
       .FieldUint("window_size", lw.size)
       .FieldUint("window_evicted_full", lw.evicted_full)
       .FieldUint("window_evicted_age", lw.evicted_age);
-  if (syslog_listener_) {
-    w.FieldUint("udp_datagrams", syslog_listener_->datagrams())
-        .FieldUint("udp_truncated", syslog_listener_->truncated())
-        .FieldUint("udp_receive_errors", syslog_listener_->receive_errors());
-  }
+  if (syslog_listener_) WriteUdpCounters(w, *syslog_listener_);
   w.EndObject();
   TupleStoreCounters ec = events_.counters();
   w.Key("event_index")
