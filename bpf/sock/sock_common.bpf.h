@@ -506,15 +506,12 @@ static __always_inline void netmon_on_tcp_state(const struct sock *sk, __u64 coo
 		netmon_sctr(NETMON_SCTR_CLOSE_NO_STATE);
 	a.latency_ns = since ? now - since : 0;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u8 shutdown = BPF_CORE_READ(sk, sk_shutdown);
-	/* Our FIN is in write_seq once queued; snd_una reaching it means it was acked. The peer's FIN sets
-	 * RCV_SHUTDOWN (tcp_fin()); tcp_done() sets the full mask only after this tracepoint. */
-	int fin_acked = (shutdown & NETMON_SEND_SHUTDOWN) &&
-			BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+	/* Our FIN is in write_seq once queued; snd_una reaching it means it was acked. */
+	int fin_acked = netmon_tcp_fin_sent(oldstate) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+	int fin_received = (BPF_CORE_READ(sk, __sk_common.skc_flags) >> NETMON_SOCK_DONE_BIT) & 1;
 	a.bytes_sent = netmon_tcp_payload_acked(BPF_CORE_READ(tp, bytes_acked), a.role == NETMON_ROLE_ACTIVE,
 						fin_acked);
-	a.bytes_received = netmon_tcp_payload_received(BPF_CORE_READ(tp, bytes_received),
-						       shutdown & NETMON_RCV_SHUTDOWN);
+	a.bytes_received = netmon_tcp_payload_received(BPF_CORE_READ(tp, bytes_received), fin_received);
 	if (s)
 		bpf_map_delete_elem(&netmon_sk_state, &cookie);
 	netmon_emit(cookie, &t, family, o, &a);

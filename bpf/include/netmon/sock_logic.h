@@ -84,9 +84,21 @@ static inline __u8 netmon_connect_outcome(int sk_err)
 	return NETMON_CONNECT_ERROR;
 }
 
-/* sk_shutdown bits (include/net/sock.h). */
-#define NETMON_RCV_SHUTDOWN 1
-#define NETMON_SEND_SHUTDOWN 2
+/*
+ * Whether a connection that reached CLOSE from `oldstate` had queued its FIN. Not sk_shutdown: close() sets
+ * SHUTDOWN_MASK whether or not a FIN goes out (a close() with unread data sends a reset instead), so only the
+ * state says a FIN is in write_seq.
+ */
+static inline int netmon_tcp_fin_sent(int oldstate)
+{
+	return oldstate == NETMON_TCP_FIN_WAIT1 || oldstate == NETMON_TCP_FIN_WAIT2 ||
+	       oldstate == NETMON_TCP_CLOSING || oldstate == NETMON_TCP_LAST_ACK;
+}
+
+/* enum sock_flags (include/net/sock.h): tcp_fin() sets SOCK_DONE when the peer's FIN is taken in sequence,
+ * i.e. once rcv_nxt (and so bytes_received) covers it. Not RCV_SHUTDOWN: close() sets that too, and a
+ * socket closed before the peer's FIN arrives ends (FIN_WAIT2 -> timewait) without having received it. */
+#define NETMON_SOCK_DONE_BIT 1
 
 /*
  * Payload bytes of a closed TCP connection from tcp_sock's RFC 4898 counters, which count sequence space: an

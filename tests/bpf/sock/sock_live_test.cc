@@ -287,6 +287,31 @@ TEST_F(SockLive, TcpV4MappedFromADualStackSocket) {
   ExpectIngressOwner(accepted.local, accepted.remote, IPPROTO_TCP, topo_->server().inode(), srv.pid(), "nm-srv");
 }
 
+// The server closes first and the client only after a pause, so the server's socket ends (FIN_WAIT2 -> timewait)
+// before the client's FIN arrives. close() sets RCV_SHUTDOWN without any FIN received: only the FIN the kernel
+// took in sequence may come off the sequence-space counters, or the payload comes out one byte short.
+TEST_F(SockLive, CloseBeforeThePeersFinCountsEveryPayloadByte) {
+  Process srv = Spawn(topo_->server(),
+                      {"tcp-serve", "--name", "nm-srv", "--listen", Srv(false), "--recv", "100", "--send", "50"});
+  TrafficgenEvent listening = Expect(srv, "listening");
+  Process cli = Spawn(topo_->client(), {"tcp-connect", "--name", "nm-cli", "--to", listening.local, "--send", "100",
+                                        "--recv", "50", "--hold-ms", "500"});
+  TrafficgenEvent connected = Expect(cli, "connected");
+  TrafficgenEvent accepted = Expect(srv, "accepted");
+  Expect(srv, "done");
+  EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
+  auto sclose = Find(NETMON_SOCK_CLOSE, accepted.local, accepted.remote);  // before the client's close()
+  Expect(cli, "done");
+  EXPECT_EQ(cli.Wait(kWaitMs).value_or(-1), 0);
+  ASSERT_TRUE(sclose);
+  EXPECT_EQ(sclose->bytes_received, 100u) << Describe(*sclose);
+  EXPECT_EQ(sclose->bytes_sent, 50u) << Describe(*sclose);
+  auto cclose = Find(NETMON_SOCK_CLOSE, connected.local, connected.remote);
+  ASSERT_TRUE(cclose);
+  EXPECT_EQ(cclose->bytes_sent, 100u) << Describe(*cclose);
+  EXPECT_EQ(cclose->bytes_received, 50u) << Describe(*cclose);
+}
+
 TEST_F(SockLive, ConnectionRefused) {
   Process cli = Spawn(topo_->client(), {"tcp-connect", "--name", "nm-refused", "--to", Srv(false, "9")});
   TrafficgenEvent err = Expect(cli, "error");

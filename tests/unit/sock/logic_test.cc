@@ -62,6 +62,14 @@ TEST(SockLogic, TcpPayloadFromSequenceCounters) {
   EXPECT_EQ(netmon_tcp_payload_received(0, 1), 0u);
 }
 
+TEST(SockLogic, FinSentOnlyFromStatesThatQueuedIt) {
+  for (int s : {NETMON_TCP_FIN_WAIT1, NETMON_TCP_FIN_WAIT2, NETMON_TCP_CLOSING, NETMON_TCP_LAST_ACK})
+    EXPECT_TRUE(netmon_tcp_fin_sent(s)) << s;
+  // ESTABLISHED/CLOSE_WAIT -> CLOSE is a reset (received, or sent by a close() with unread data): no FIN.
+  for (int s : {NETMON_TCP_ESTABLISHED, NETMON_TCP_CLOSE_WAIT, NETMON_TCP_SYN_SENT, NETMON_TCP_SYN_RECV})
+    EXPECT_FALSE(netmon_tcp_fin_sent(s)) << s;
+}
+
 TEST(SockLogic, WildcardKeys) {
   netmon_tuple t{};
   netmon_addr_from_v4(t.local_addr, 0x0100000a);   // 10.0.0.1 in network order on little endian
