@@ -507,7 +507,8 @@ static __always_inline void netmon_on_tcp_state(const struct sock *sk, __u64 coo
 	a.latency_ns = since ? now - since : 0;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	/* Our FIN is in write_seq once queued; snd_una reaching it means it was acked. */
-	int fin_acked = netmon_tcp_fin_sent(oldstate) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
+	int fin_acked =
+		netmon_tcp_fin_sent(oldstate) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq);
 	int fin_received = (BPF_CORE_READ(sk, __sk_common.skc_flags) >> NETMON_SOCK_DONE_BIT) & 1;
 	a.bytes_sent = netmon_tcp_payload_acked(BPF_CORE_READ(tp, bytes_acked), a.role == NETMON_ROLE_ACTIVE,
 						fin_acked);
