@@ -96,6 +96,32 @@ absl::Status FlowReader::ReadDeltas(std::vector<FlowSample>* out) {
   return absl::OkStatus();
 }
 
+absl::Status FlowReader::TakeClosed(std::span<const netmon_tuple> keys, std::vector<FlowSample>* out) {
+  std::vector<netmon_flow_stats> slots(ncpu_);
+  for (const netmon_tuple& key : keys) {
+    bool deleted = false;
+    if (take_deletes_) {
+      if (bpf_map_lookup_and_delete_elem(fd_, &key, slots.data()) == 0) {
+        deleted = true;
+      } else if (errno == EINVAL || errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP) {
+        take_deletes_ = false;
+      } else if (errno == ENOENT) {
+        continue;
+      } else {
+        return ErrnoError("take closed flow", NETMON_MAP_FLOWS, errno);
+      }
+    }
+    if (!deleted && bpf_map_lookup_elem(fd_, &key, slots.data()) != 0) {
+      if (errno == ENOENT) continue;
+      return ErrnoError("read closed flow", NETMON_MAP_FLOWS, errno);
+    }
+    FlowSample delta;
+    if (tracker_.Update(MergeSlots(key, slots), &delta)) out->push_back(delta);
+    if (deleted) tracker_.Forget(key);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FlowReader::ReadBatch(std::vector<FlowSample>* out) {
   // Hash-map batches are resumed by an opaque bucket cursor (a u32 in the kernel); 8 bytes leave room.
   uint64_t in_cursor = 0, out_cursor = 0;

@@ -31,6 +31,8 @@ class DeltaTracker {
   bool Update(const FlowSample& totals, FlowSample* delta);
   // Ends a round: forgets flows not Update()d in it (evicted from the map, or idle and gone).
   void EndRound();
+  // Forgets one flow now: its map entry was deleted, so a later entry with its tuple starts from zero.
+  void Forget(const netmon_tuple& tuple) { prev_.erase(tuple); }
   size_t size() const { return prev_.size(); }
 
  private:
@@ -63,7 +65,16 @@ class FlowReader {
   // Reads the current totals of every flow (no delta bookkeeping).
   absl::Status ReadTotals(std::vector<FlowSample>* out);
 
+  // The last counters of flows whose socket closed, as deltas since the previous read (keys not in the map are
+  // skipped). Each entry is looked up and deleted in one step (BPF_MAP_LOOKUP_AND_DELETE_ELEM), so no packet
+  // falls between the read and the delete, and the map keeps live flows only: a full read walks every entry,
+  // which under connection churn cost more than every hook together. A packet after the delete starts a new
+  // entry, reported from zero. Kernels without lookup-and-delete for this map type (before 5.14) get a plain
+  // lookup; the entry then leaves by LRU eviction as before.
+  absl::Status TakeClosed(std::span<const netmon_tuple> keys, std::vector<FlowSample>* out);
+
   bool used_batch() const { return use_batch_; }
+  bool deletes_closed() const { return take_deletes_; }
 
  private:
   absl::Status ReadBatch(std::vector<FlowSample>* out);
@@ -72,6 +83,7 @@ class FlowReader {
   int fd_;
   int ncpu_;
   bool use_batch_ = true;
+  bool take_deletes_ = true;
   uint32_t chunk_ = 1024;
   DeltaTracker tracker_;
   std::vector<netmon_tuple> keys_;

@@ -303,10 +303,17 @@ absl::Status PacketLayer::ReadFlows(std::vector<FlowSample>* out) {
   return impl_->reader->ReadDeltas(out);
 }
 
+absl::Status PacketLayer::TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<FlowSample>* out) {
+  return impl_->reader->TakeClosed(keys, out);
+}
+
 int PacketLayer::PollDns(int timeout_ms, const std::function<void(const netmon_dns_event&)>& cb) {
   Impl& m = *impl_;
   m.poll_cb = &cb;
-  int n = ring_buffer__poll(m.rb.get(), timeout_ms);
+  // The kernel wakes readers per batch (netmon_dns_wakeup_flags), not per record: when the wait ends without
+  // a wakeup, take what is there anyway.
+  int n = timeout_ms > 0 ? ring_buffer__poll(m.rb.get(), timeout_ms) : 0;
+  if (n == 0) n = ring_buffer__consume(m.rb.get());
   m.poll_cb = nullptr;
   return n;
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,11 @@ class PacketLayer {
 
   // Appends the flows that changed since the previous call, as deltas (flows with no change are omitted).
   absl::Status ReadFlows(std::vector<FlowSample>* out);
-  // Waits up to timeout_ms for DNS records and calls cb for each; returns how many were consumed, or -errno.
+  // The last counters of these closed flows, removed from the map (see FlowReader::TakeClosed).
+  absl::Status TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<FlowSample>* out);
+  // Waits up to timeout_ms for DNS records and calls cb for each; returns how many were consumed, or -errno. The
+  // kernel wakes the reader per batch (an eighth of the ring), not per record: whatever is queued when the wait
+  // ends is delivered.
   int PollDns(int timeout_ms, const std::function<void(const netmon_dns_event&)>& cb);
 
   // One entry per hook and interface ("tc.ingress", "tc.egress", "xdp.ingress"); with nothing attached, the

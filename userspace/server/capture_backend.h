@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,16 @@ class CaptureBackend {
   // Replaces the kernel filter (the union of the live captures).
   virtual absl::Status SetFilters(const std::vector<netmon_filter>& filters) = 0;
 
-  // Lifecycle records; waits up to timeout_ms for the first. Returns how many were handled.
+  // Lifecycle records; waits up to timeout_ms for the first lifecycle or DNS record. Returns how many lifecycle
+  // records were handled.
   virtual int PollSockEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) = 0;
   // DNS records, without waiting.
   virtual int PollDnsEvents(const std::function<void(const netmon_dns_event&)>& cb) = 0;
   // Per-flow deltas since the previous call.
   virtual absl::Status ReadFlows(std::vector<flow::FlowSample>* out) = 0;
+  // The last deltas of flows whose socket closed, by exact tuple; the kernel forgets them (a later packet of
+  // the tuple counts from zero). Tuples without a flow are skipped.
+  virtual absl::Status TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<flow::FlowSample>* out) = 0;
   // Deletes owners of sockets released more than the grace period ago.
   virtual void SweepReleased(uint64_t now_monotonic_ns) = 0;
 

@@ -149,19 +149,40 @@ void Engine::Turn(bool final_flush) {
       backend_->PollSockEvents(wait, [&](const netmon_sock_event& ev) { sock.push_back(ev); });
       backend_->PollDnsEvents([&](const netmon_dns_event& ev) { dns.push_back(ev); });
       auto now = Clock::now();
-      bool closes = !pending_closes_.empty();
-      for (const auto& ev : sock) closes = closes || ev.type == NETMON_SOCK_CLOSE;
-      bool due = final_flush || !ending.empty() || now >= next_flush_ ||
-                 (closes && now - last_close_flush_ >= std::chrono::milliseconds(options_.close_flush_min_ms));
-      if (due) {
-        if (absl::Status s = backend_->ReadFlows(&flows); !s.ok()) {
-          NETMON_LOG(kWarn, "engine", "reading flow counters: ", s.message());
+      std::vector<netmon_tuple> closed;
+      bool unkeyed_close = false;  // an unconnected socket's flows have other tuples than its CLOSE
+      auto note_close = [&](const netmon_sock_event& ev) {
+        if (ev.tuple.remote_port == 0) {
+          unkeyed_close = true;
+        } else {
+          closed.push_back(ev.tuple);
+        }
+      };
+      for (const auto& ev : pending_closes_) note_close(ev);
+      for (const auto& ev : sock) {
+        if (ev.type == NETMON_SOCK_CLOSE) note_close(ev);
+      }
+      bool closes = !closed.empty() || unkeyed_close;
+      bool full = final_flush || !ending.empty() || now >= next_flush_;
+      bool for_closes = closes && now - last_close_flush_ >= std::chrono::milliseconds(options_.close_flush_min_ms);
+      if (full || for_closes) {
+        // Closed flows first: their last deltas, and out of the kernel's map, which a full read then skips.
+        if (absl::Status s = backend_->TakeClosedFlows(closed, &flows); !s.ok()) {
+          NETMON_LOG(kWarn, "engine", "reading closed flows: ", s.message());
+        }
+        if (full || unkeyed_close) {
+          if (absl::Status s = backend_->ReadFlows(&flows); !s.ok()) {
+            NETMON_LOG(kWarn, "engine", "reading flow counters: ", s.message());
+          }
+          next_flush_ = now + std::chrono::milliseconds(options_.flush_interval_ms);
         }
         flushed = true;
-        next_flush_ = now + std::chrono::milliseconds(options_.flush_interval_ms);
         if (closes) last_close_flush_ = now;
       }
-      backend_->SweepReleased(join::MonotonicNowNs());
+      if (now - last_sweep_ >= std::chrono::milliseconds(options_.sweep_interval_ms)) {
+        backend_->SweepReleased(join::MonotonicNowNs());
+        last_sweep_ = now;
+      }
     }
   }
 

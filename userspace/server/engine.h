@@ -6,8 +6,10 @@
 //
 // Each turn of the loop: lifecycle records (waiting up to poll_ms for the first), DNS records, and when due the
 // flow deltas; joined in the order non-CLOSE lifecycle events, DNS, DATA, CLOSE, so a flow's last interval is
-// reported before its CLOSE. DATA is due every flush_interval_ms, when CLOSE records are waiting (at most every
-// close_flush_min_ms), and when a capture ends (its final flush), so the DATA events of a flow sum to its total.
+// reported before its CLOSE. DATA of every flow is due every flush_interval_ms and when a capture ends (its final
+// flush), so the DATA events of a flow sum to its total. CLOSE records wait at most close_flush_min_ms, for the
+// last deltas of their own flows only (taken by tuple, and removed from the kernel's map); a CLOSE of an
+// unconnected socket (no remote to key its flows by) makes that flush a full one.
 #pragma once
 
 #include <atomic>
@@ -31,6 +33,10 @@ struct EngineOptions {
   uint32_t flush_interval_ms = 2000;
   uint32_t close_flush_min_ms = 100;
   uint32_t poll_ms = 20;
+  // Released sockets' owners are deleted by a walk of the whole owner map: at most this often, not every turn
+  // (under connection churn every turn has work, and walking tens of thousands of owners per turn cost the host
+  // more than the hooks). An owner then outlives its grace by at most this much.
+  uint32_t sweep_interval_ms = 250;
   join::JoinOptions join;
 };
 
@@ -83,6 +89,7 @@ class Engine {
   std::atomic<uint64_t> events_routed_{0};
   std::chrono::steady_clock::time_point next_flush_{};
   std::chrono::steady_clock::time_point last_close_flush_{};
+  std::chrono::steady_clock::time_point last_sweep_{};
   std::vector<netmon_sock_event> pending_closes_;
   std::thread thread_;
 };

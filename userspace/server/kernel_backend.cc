@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/kernel_backend.h"
 
+#include <sys/epoll.h>
+
+#include <cerrno>
 #include <map>
 
 #include "bpf/mounts.h"
@@ -72,6 +75,18 @@ absl::StatusOr<std::unique_ptr<KernelBackend>> KernelBackend::Create(const Serve
     }
     b->packets_[it->second].interfaces.push_back(std::move(spec));
   }
+  b->wait_fd_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
+  if (!b->wait_fd_.valid()) return ErrnoError("epoll_create1", "ring buffers", errno);
+  std::vector<int> rings = {b->sock_->events_map_fd()};
+  for (const PacketGroup& g : b->packets_) rings.push_back(g.layer->dns_map_fd());
+  for (int fd : rings) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(b->wait_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return ErrnoError("epoll_ctl", "ring buffer", errno);
+    }
+  }
   return b;
 }
 
@@ -108,7 +123,13 @@ absl::Status KernelBackend::SetFilters(const std::vector<netmon_filter>& filters
 }
 
 int KernelBackend::PollSockEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) {
-  return sock_->PollEvents(timeout_ms, cb);
+  if (timeout_ms > 0) {
+    // Until either kind of record is waiting (the engine drains DNS right after): a DNS flood must not sit in
+    // its ring for a whole timeout because no lifecycle record came. EINTR just ends the wait early.
+    epoll_event ev{};
+    (void)epoll_wait(wait_fd_.get(), &ev, 1, timeout_ms);
+  }
+  return sock_->PollEvents(0, cb);
 }
 
 int KernelBackend::PollDnsEvents(const std::function<void(const netmon_dns_event&)>& cb) {
@@ -125,6 +146,15 @@ absl::Status KernelBackend::ReadFlows(std::vector<flow::FlowSample>* out) {
   for (PacketGroup& g : packets_) {
     if (!g.layer->attached()) continue;
     if (absl::Status s = g.layer->ReadFlows(out); !s.ok()) result = s;
+  }
+  return result;
+}
+
+absl::Status KernelBackend::TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<flow::FlowSample>* out) {
+  absl::Status result;
+  for (PacketGroup& g : packets_) {
+    if (!g.layer->attached()) continue;
+    if (absl::Status s = g.layer->TakeClosedFlows(keys, out); !s.ok()) result = s;
   }
   return result;
 }

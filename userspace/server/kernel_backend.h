@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,7 @@ class KernelBackend final : public CaptureBackend {
   int PollSockEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) override;
   int PollDnsEvents(const std::function<void(const netmon_dns_event&)>& cb) override;
   absl::Status ReadFlows(std::vector<flow::FlowSample>* out) override;
+  absl::Status TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<flow::FlowSample>* out) override;
   void SweepReleased(uint64_t now_monotonic_ns) override;
   join::OwnerSource Owners() override;
   std::vector<bpf::HookInfo> Hooks() const override;
@@ -48,6 +50,8 @@ class KernelBackend final : public CaptureBackend {
   };
   std::vector<PacketGroup> packets_;
   std::vector<UniqueFd> netns_fds_;  // keep the interfaces' namespaces open while we may attach there
+  // epoll over every ring buffer (lifecycle and each layer's DNS): the engine's wait ends on either.
+  UniqueFd wait_fd_;
 };
 
 }  // namespace netmon::server

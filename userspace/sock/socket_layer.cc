@@ -332,10 +332,14 @@ int SocketLayer::PollEvents(int timeout_ms, const std::function<void(const netmo
   impl_->poll_cb = &cb;
   // The kernel side wakes us only per batch (NETMON_SOCK_WAKEUP_BYTES): when the wait times out, take what is
   // there anyway.
-  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  int n = timeout_ms > 0 ? ring_buffer__poll(impl_->ring.get(), timeout_ms) : 0;
   if (n == 0) n = ring_buffer__consume(impl_->ring.get());
   impl_->poll_cb = nullptr;
   return n;
+}
+
+int SocketLayer::events_map_fd() const {
+  return bpf_map__fd(impl_->main->maps.netmon_sock_ev);
 }
 
 void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {

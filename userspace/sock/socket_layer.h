@@ -68,6 +68,8 @@ class SocketLayer {
   // per record, so a record waits at most one timeout). Records consumed or -errno. OWNER records (a socket got its
   // owner) are passed on too; their process metadata is already noted in processes() when the callback runs.
   int PollEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb);
+  // The lifecycle ring buffer, pollable: readable when records wait (what PollEvents waits for).
+  int events_map_fd() const;
   // Deletes owners (and their tuples and state) released more than the grace ago.
   void SweepReleased(uint64_t now_monotonic_ns);
   std::vector<bpf::HookInfo> Hooks() const;

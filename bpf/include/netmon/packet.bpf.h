@@ -158,6 +158,19 @@ static __always_inline int netmon_is_dns_port(const struct netmon_pkt *p)
 	return 0;
 }
 
+/*
+ * Wake the reader only once an eighth of the ring is waiting. A wakeup per record (an irq_work, and a context
+ * switch of the reader) cost more than parsing the record under a DNS flood, and the reader drains the ring
+ * on its poll timeout anyway (PacketLayer::PollDns, KernelBackend::PollSockEvents), so a quiet ring still
+ * reaches userspace within one poll interval.
+ */
+static __always_inline __u64 netmon_dns_wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_AVAIL_DATA) >=
+			       bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_RING_SIZE) / 8
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
 static __always_inline long netmon_load_bytes(NETMON_PKT_CTX *ctx, __u32 off, void *to, __u32 len)
 {
 #if NETMON_PKT_IS_XDP
@@ -266,7 +279,7 @@ __noinline int netmon_dns_emit(NETMON_PKT_CTX *ctx, const struct netmon_dns_req 
 		ev->qname[0] = 0;
 	}
 	int truncated = p->proto == IPPROTO_TCP ? present > cap : msg_len > cap;
-	bpf_ringbuf_submit(ev, 0); /* ev is not ours to read after this */
+	bpf_ringbuf_submit(ev, netmon_dns_wakeup_flags()); /* ev is not ours to read after this */
 	netmon_count(NETMON_CTR_DNS_MESSAGES, 1);
 	if (truncated)
 		netmon_count(NETMON_CTR_DNS_TRUNCATED, 1);

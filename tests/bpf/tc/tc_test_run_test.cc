@@ -64,6 +64,51 @@ TEST_F(TcTestRun, RepeatedPacketsAddUp) {
   EXPECT_TRUE(flows.empty());
 }
 
+// A closed flow's last delta is taken out of the map: the full read no longer sees it, the other flows are left
+// alone, and a packet after the take starts the tuple from zero. A tuple without a flow is skipped.
+TEST_F(TcTestRun, TakeClosedFlowsRemovesOnlyThoseFlows) {
+  h_->ClearFlows();
+  std::vector<uint8_t> pkt(fixtures::kV4Udp.data, fixtures::kV4Udp.data + fixtures::kV4Udp.len);
+  auto send_from = [&](uint16_t port, int repeat) {
+    pkt[34] = static_cast<uint8_t>(port >> 8);  // UDP source port (14 + 20)
+    pkt[35] = static_cast<uint8_t>(port);
+    DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt.data(),
+                        .data_size_in = static_cast<uint32_t>(pkt.size()), .repeat = repeat);
+    return bpf_prog_test_run_opts(h_->layer().prog_fd_tc_ingress(), &opts);
+  };
+  ASSERT_EQ(send_from(30001, 3), 0);
+  ASSERT_EQ(send_from(30002, 5), 0);
+  std::vector<flow::FlowSample> flows;
+  ASSERT_TRUE(h_->layer().ReadFlows(&flows).ok());
+  ASSERT_EQ(flows.size(), 2u);
+  netmon_tuple closed{}, open{};
+  for (const flow::FlowSample& s : flows) (s.tuple.remote_port == 30001 ? closed : open) = s.tuple;
+  ASSERT_EQ(closed.remote_port, 30001);
+  ASSERT_EQ(open.remote_port, 30002);
+
+  ASSERT_EQ(send_from(30001, 2), 0);  // after the last read: only the take can report these
+  netmon_tuple absent = closed;
+  absent.remote_port = 30009;
+  flows.clear();
+  ASSERT_TRUE(h_->layer().TakeClosedFlows(std::vector<netmon_tuple>{closed, absent}, &flows).ok());
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].packets[NETMON_DIR_INGRESS], 2u) << "the delta since the last read";
+  std::vector<flow::FlowSample> all;
+  flow::FlowReader totals(h_->layer().flows_map_fd());
+  ASSERT_TRUE(totals.ReadTotals(&all).ok());
+  ASSERT_EQ(all.size(), 1u) << "taken out of the map";
+  EXPECT_EQ(all[0].tuple.remote_port, 30002);
+  EXPECT_EQ(all[0].packets[NETMON_DIR_INGRESS], 5u);
+
+  // The tuple again: a new entry, reported from zero; the open flow has nothing new.
+  ASSERT_EQ(send_from(30001, 4), 0);
+  flows.clear();
+  ASSERT_TRUE(h_->layer().ReadFlows(&flows).ok());
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].tuple.remote_port, 30001);
+  EXPECT_EQ(flows[0].packets[NETMON_DIR_INGRESS], 4u);
+}
+
 // Thousands of flows: the batch reader walks several batches, and key-by-key iteration reads the same totals.
 TEST_F(TcTestRun, BatchAndIterationReadTheSameFlows) {
   h_->ClearFlows();

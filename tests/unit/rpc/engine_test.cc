@@ -67,6 +67,20 @@ class FakeBackend final : public CaptureBackend {
     flows_.clear();
     return absl::OkStatus();
   }
+  absl::Status TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<flow::FlowSample>* out) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++takes;
+    std::erase_if(flows_, [&](const flow::FlowSample& s) {
+      for (const netmon_tuple& k : keys) {
+        if (std::memcmp(&k, &s.tuple, sizeof(k)) == 0) {
+          out->push_back(s);
+          return true;
+        }
+      }
+      return false;
+    });
+    return absl::OkStatus();
+  }
   void SweepReleased(uint64_t) override {}
   join::OwnerSource Owners() override {
     return {[](uint64_t cookie) -> std::optional<netmon_owner> {
@@ -96,13 +110,17 @@ class FakeBackend final : public CaptureBackend {
     std::lock_guard<std::mutex> l(mu_);
     return reads;
   }
+  int Takes() {
+    std::lock_guard<std::mutex> l(mu_);
+    return takes;
+  }
   std::vector<netmon_filter> LastFilters() {
     std::lock_guard<std::mutex> l(mu_);
     return filters.empty() ? std::vector<netmon_filter>{} : filters.back();
   }
 
   bool fail_attach = false;
-  int attaches = 0, detaches = 0, reads = 0;
+  int attaches = 0, detaches = 0, reads = 0, takes = 0;
   std::atomic<int> seeds{0};
   uint64_t ringbuf_full = 0;
   std::vector<std::vector<netmon_filter>> filters;
@@ -244,21 +262,57 @@ TEST_F(EngineTest, DataOnTheIntervalAndAFinalFlushAtTheEnd) {
   EXPECT_EQ(evs[0].process_name, "fake");
 }
 
-TEST_F(EngineTest, ACloseFlushesItsFlowFirst) {
+netmon_sock_event Close(const netmon_tuple& tuple, uint64_t cookie) {
+  netmon_sock_event close{};
+  close.type = NETMON_SOCK_CLOSE;
+  close.tuple = tuple;
+  close.cookie = cookie;
+  close.role = NETMON_ROLE_ACTIVE;
+  close.bytes_sent = 60;
+  return close;
+}
+
+// A CLOSE waits for its own flow's last delta, taken by tuple: the other flows wait for the interval, and the
+// whole flow map is not read (under connection churn that read cost more than every hook together).
+TEST_F(EngineTest, ACloseFlushesItsOwnFlowFirst) {
   engine_->Stop(5s);
   EngineOptions eo;
   eo.flush_interval_ms = 3'600'000;  // never on the interval during this test
   Make(eo);
   ASSERT_TRUE(sessions_->Start(Req("a", 10)).ok());
-  int reads_before = backend_.Reads();
+  const int reads_before = backend_.Reads(), takes_before = backend_.Takes();
   backend_.PushFlow(Flow(40000, 80, 1234, 100, 1000));
-  netmon_sock_event close{};
-  close.type = NETMON_SOCK_CLOSE;
-  close.tuple = Tuple(40000, 80);
-  close.cookie = 1234;
-  close.role = NETMON_ROLE_ACTIVE;
-  close.bytes_sent = 60;
-  backend_.PushSock(close);
+  backend_.PushFlow(Flow(40001, 80, 1235, 5, 5));  // still open
+  backend_.PushSock(Close(Tuple(40000, 80), 1234));
+  ASSERT_TRUE(WaitUntil([&] { return Events("a").size() == 2; }));
+  auto evs = Events("a");
+  EXPECT_EQ(evs[0].type, join::EventType::kData);
+  EXPECT_EQ(evs[0].bytes_sent, 100);
+  EXPECT_EQ(evs[1].type, join::EventType::kClose);
+  EXPECT_GT(backend_.Takes(), takes_before);
+  EXPECT_EQ(backend_.Reads(), reads_before);
+  // The open flow comes with the capture's final flush.
+  ASSERT_TRUE(sessions_->Stop("a").ok());
+  ASSERT_TRUE((*sessions_->Find("a"))->WaitFinished(std::chrono::steady_clock::now() + 30s));
+  evs = Events("a");
+  ASSERT_EQ(evs.size(), 3u);
+  EXPECT_EQ(evs[2].type, join::EventType::kData);
+  EXPECT_EQ(evs[2].bytes_sent, 5);
+}
+
+// An unconnected UDP socket's CLOSE carries no remote: its flows (one per peer) cannot be named by tuple, so
+// that CLOSE waits for a full read.
+TEST_F(EngineTest, ACloseWithoutARemoteFlushesEveryFlow) {
+  engine_->Stop(5s);
+  EngineOptions eo;
+  eo.flush_interval_ms = 3'600'000;
+  Make(eo);
+  ASSERT_TRUE(sessions_->Start(Req("a", 10)).ok());
+  const int reads_before = backend_.Reads();
+  flow::FlowSample udp = Flow(5353, 53, 77, 40, 120);
+  udp.tuple.proto = IPPROTO_UDP;
+  backend_.PushFlow(udp);
+  backend_.PushSock(Close(Tuple(5353, 0, IPPROTO_UDP), 77));
   ASSERT_TRUE(WaitUntil([&] { return Events("a").size() == 2; }));
   auto evs = Events("a");
   EXPECT_EQ(evs[0].type, join::EventType::kData);
