@@ -18,6 +18,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "netmon/maps.bpf.h"
+#include "netmon/ringbuf.bpf.h"
 #include "netmon/sock_logic.h"
 
 /* Lifecycle records to userspace. Size set by the loader (SocketLayerConfig::ringbuf_bytes). */
@@ -303,21 +304,10 @@ struct netmon_emit_args {
 	__u64 bytes_received;
 };
 
-/*
- * Wake the reader only when a batch has piled up. A wakeup per record (the default) cost more than the hooks
- * themselves under connection churn: every record woke the reader thread, a context switch per record on a
- * 2-core host (sock_bench_test: 58% of baseline connections/s with per-record wakeups). The reader polls with
- * a timeout and drains what is there when it expires (SocketLayer::PollEvents), so a quiet ring still reaches
- * userspace within one poll interval.
- */
+/* The reader is woken per this much backlog (netmon_ringbuf_wakeup): with per-record wakeups the churn
+ * benchmark ran at 58% of baseline connections/s (sock_bench_test); SocketLayer::PollEvents drains on its
+ * timeout. */
 #define NETMON_SOCK_WAKEUP_BYTES (64 * 1024)
-
-static __always_inline __u64 netmon_ringbuf_flags(void)
-{
-	return bpf_ringbuf_query(&netmon_sock_ev, BPF_RB_AVAIL_DATA) >= NETMON_SOCK_WAKEUP_BYTES
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
-}
 
 /* The kernel filter as a global function: verified once on its own, not once per inlined call site (inlined
  * into netmon_set_state's three emit paths it took the verifier past its 1M-instruction limit). */
@@ -341,6 +331,7 @@ static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple 
 		netmon_sctr(NETMON_SCTR_EVENTS_FILTERED);
 		return;
 	}
+	__u64 backlog = bpf_ringbuf_query(&netmon_sock_ev, BPF_RB_AVAIL_DATA);
 	struct netmon_sock_event *e = bpf_ringbuf_reserve(&netmon_sock_ev, sizeof(*e), 0);
 	if (!e) {
 		netmon_count(NETMON_CTR_SOCK_RINGBUF_FULL, 1);
@@ -362,7 +353,7 @@ static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple 
 		e->owner = *o;
 	else
 		__builtin_memset(&e->owner, 0, sizeof(e->owner));
-	bpf_ringbuf_submit(e, netmon_ringbuf_flags());
+	bpf_ringbuf_submit(e, netmon_ringbuf_wakeup(&netmon_sock_ev, backlog, NETMON_SOCK_WAKEUP_BYTES));
 	netmon_sctr(NETMON_SCTR_EVENTS);
 }
 
@@ -375,6 +366,7 @@ static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct 
 		return;
 	if (!netmon_sock_filter_tgid(o->tgid))
 		return;
+	__u64 backlog = bpf_ringbuf_query(&netmon_sock_ev, BPF_RB_AVAIL_DATA);
 	struct netmon_sock_event *e = bpf_ringbuf_reserve(&netmon_sock_ev, sizeof(*e), 0);
 	if (!e) {
 		netmon_count(NETMON_CTR_SOCK_RINGBUF_FULL, 1);
@@ -389,7 +381,7 @@ static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct 
 	e->tuple.proto = o->proto;
 	e->tuple.netns = o->netns;
 	e->owner = *o;
-	bpf_ringbuf_submit(e, netmon_ringbuf_flags());
+	bpf_ringbuf_submit(e, netmon_ringbuf_wakeup(&netmon_sock_ev, backlog, NETMON_SOCK_WAKEUP_BYTES));
 	if (last) {
 		last->tgid = o->tgid;
 		last->start_time_ns = o->start_time_ns;

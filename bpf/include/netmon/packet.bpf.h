@@ -16,6 +16,7 @@
 #include "netmon/packet_maps.bpf.h"
 #include "netmon/parse.bpf.h"
 #include "netmon/dns.bpf.h"
+#include "netmon/ringbuf.bpf.h"
 
 #if !defined(NETMON_PKT_CTX) || !defined(NETMON_PKT_IS_XDP)
 #error "define NETMON_PKT_CTX and NETMON_PKT_IS_XDP before including netmon/packet.bpf.h"
@@ -158,19 +159,6 @@ static __always_inline int netmon_is_dns_port(const struct netmon_pkt *p)
 	return 0;
 }
 
-/*
- * Wake the reader only once an eighth of the ring is waiting. A wakeup per record (an irq_work, and a context
- * switch of the reader) cost more than parsing the record under a DNS flood, and the reader drains the ring
- * on its poll timeout anyway (PacketLayer::PollDns, KernelBackend::PollSockEvents), so a quiet ring still
- * reaches userspace within one poll interval.
- */
-static __always_inline __u64 netmon_dns_wakeup_flags(void)
-{
-	return bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_AVAIL_DATA) >=
-			       bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_RING_SIZE) / 8
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
-}
 static __always_inline long netmon_load_bytes(NETMON_PKT_CTX *ctx, __u32 off, void *to, __u32 len)
 {
 #if NETMON_PKT_IS_XDP
@@ -239,6 +227,9 @@ __noinline int netmon_dns_emit(NETMON_PKT_CTX *ctx, const struct netmon_dns_req 
 		}
 	}
 
+	/* The reader is woken per eighth of the ring (netmon_ringbuf_wakeup); PacketLayer::PollDns and the
+	 * server's wait drain on their timeout. */
+	__u64 backlog = bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_AVAIL_DATA);
 	struct netmon_dns_event *ev = bpf_ringbuf_reserve(&netmon_dns_ev, sizeof(*ev), 0);
 	if (!ev) {
 		netmon_count(NETMON_CTR_DNS_RINGBUF_FULL, 1);
@@ -279,7 +270,9 @@ __noinline int netmon_dns_emit(NETMON_PKT_CTX *ctx, const struct netmon_dns_req 
 		ev->qname[0] = 0;
 	}
 	int truncated = p->proto == IPPROTO_TCP ? present > cap : msg_len > cap;
-	bpf_ringbuf_submit(ev, netmon_dns_wakeup_flags()); /* ev is not ours to read after this */
+	__u64 wakeup = netmon_ringbuf_wakeup(&netmon_dns_ev, backlog,
+					     bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_RING_SIZE) / 8);
+	bpf_ringbuf_submit(ev, wakeup); /* ev is not ours to read after this */
 	netmon_count(NETMON_CTR_DNS_MESSAGES, 1);
 	if (truncated)
 		netmon_count(NETMON_CTR_DNS_TRUNCATED, 1);
