@@ -732,6 +732,20 @@ def capture_loss(summary, expect=None):
             "unattributed_packets": st.get("unattributed_packets", 0), "shortfall": shortfall}
 
 
+def wait_accepted(env, timeout=10.0):
+    """Until the churn server has accepted every queued connection (its listener's Recv-Q is 0). It serves one
+    connection at a time and trails the client at high rates: stopping the capture when the client ends would miss
+    the ACCEPTs still to come and count them as lost."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = run(["ss", "-Hltn", "sport", "=", ":7000"], ns=env.server_ns, check=False)
+        fields = out.split()
+        if len(fields) < 2 or fields[1] == "0":
+            return
+        time.sleep(0.05)
+    log("churn server still has connections queued after %.0f s" % timeout)
+
+
 def section_loss(env, b, a, work, baselines):
     fractions = [0.5, 1.0] if a.smoke else [0.1, 0.25, 0.5, 0.75, 1.0]
     secs = 1 if a.smoke else a.seconds
@@ -744,6 +758,8 @@ def section_loss(env, b, a, work, baselines):
             log("loss: %s at %s" % (load, "%.3g %s" % (rate, LOAD_INFO[load][1]) if rate else "full rate"))
             with Capture(env, b, tag="loss") as cap:
                 r = run_load(env, b, load, secs, rate)
+                if load == "tcp_churn":
+                    wait_accepted(env)
             # The final chunk comes after the last flush: everything the load caused is in the summary.
             by = cap.summary.get("by_type", {})
             # What the load process itself did, against the events attributed to its PID (the capture is

@@ -2,6 +2,7 @@
 #include "bpf/tc_attachment.h"
 
 #include <bpf/bpf.h>
+#include <fcntl.h>
 #include <net/if.h>
 
 #include <cerrno>
@@ -23,7 +24,8 @@ constexpr uint32_t kOurPriority = 0xC0DE;
 constexpr uint32_t kOurHandle = 0xC0DE;
 
 // Which clsact qdiscs we created and how many of our filters sit on each: a qdisc that existed before us is
-// never removed, one we created goes when our last filter goes.
+// never removed, one we created goes when our last filter goes (or, with KeepCreatedClsact, at
+// ReleaseKeptClsact).
 struct HookKey {
   uint32_t netns;
   int ifindex;
@@ -32,9 +34,19 @@ struct HookKey {
 struct HookUse {
   int filters = 0;
   bool created_by_us = false;
+  UniqueFd netns;  // of a qdisc we created: ReleaseKeptClsact runs outside any attachment
 };
 std::mutex g_hooks_mu;
 std::map<HookKey, HookUse> g_hooks;
+bool g_keep_created = false;
+
+// Caller holds g_hooks_mu and is in the hook's namespace.
+void DestroyOurClsact(int ifindex) {
+  DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+                      .attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
+  bpf_tc_hook_destroy(&hook);
+  CountDestroyed(ObjectKind::kTcHook);
+}
 
 bpf_tc_attach_point AttachPoint(TcDirection dir) {
   return dir == TcDirection::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
@@ -97,7 +109,10 @@ absl::StatusOr<TcAttachment> TcAttachment::Attach(const TcTarget& target, TcDire
   DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = AttachPoint(dir));
   int err = bpf_tc_hook_create(&hook);
   if (err == 0) {
+    // Already ours and kept: somebody else deleted it meanwhile, and this is its successor.
+    if (use.created_by_us) CountDestroyed(ObjectKind::kTcHook);
     use.created_by_us = true;
+    use.netns = UniqueFd(fcntl(state->netns.get(), F_DUPFD_CLOEXEC, 0));
     CountCreated(ObjectKind::kTcHook);
   } else if (err != -EEXIST) {
     if (use.filters == 0) g_hooks.erase(key);
@@ -107,12 +122,8 @@ absl::StatusOr<TcAttachment> TcAttachment::Attach(const TcTarget& target, TcDire
                       .priority = priority);
   err = bpf_tc_attach(&hook, &opts);
   if (err != 0) {
-    if (use.filters == 0) {
-      if (use.created_by_us) {
-        hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-        bpf_tc_hook_destroy(&hook);
-        CountDestroyed(ObjectKind::kTcHook);
-      }
+    if (use.filters == 0 && !(use.created_by_us && g_keep_created)) {
+      if (use.created_by_us) DestroyOurClsact(ifindex);
       g_hooks.erase(key);
     }
     return ErrnoError("attach TC filter to", what, err);
@@ -152,11 +163,36 @@ void TcAttachment::Reset() {
   if (it == g_hooks.end()) return;
   if (--it->second.filters > 0) return;
   if (it->second.created_by_us) {
-    hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-    bpf_tc_hook_destroy(&hook);
-    CountDestroyed(ObjectKind::kTcHook);
+    if (g_keep_created) return;  // empty, until ReleaseKeptClsact
+    DestroyOurClsact(state->target.ifindex);
   }
   g_hooks.erase(it);
+}
+
+void KeepCreatedClsact(bool keep) {
+  std::lock_guard<std::mutex> lock(g_hooks_mu);
+  g_keep_created = keep;
+}
+
+int ReleaseKeptClsact() {
+  std::lock_guard<std::mutex> lock(g_hooks_mu);
+  int removed = 0;
+  for (auto it = g_hooks.begin(); it != g_hooks.end();) {
+    if (it->second.filters > 0 || !it->second.created_by_us) {
+      ++it;
+      continue;
+    }
+    NetnsGuard in_ns(it->second.netns.get());
+    if (in_ns.ok()) {
+      DestroyOurClsact(it->first.ifindex);
+      ++removed;
+    } else {
+      NETMON_LOG(kWarn, "tc", "cannot enter namespace to remove our clsact qdisc: ", in_ns.status().message());
+      CountDestroyed(ObjectKind::kTcHook);
+    }
+    it = g_hooks.erase(it);
+  }
+  return removed;
 }
 
 namespace {

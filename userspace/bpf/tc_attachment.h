@@ -2,7 +2,7 @@
 // Move-only owner of one TC clsact filter (ingress or egress) on one interface, in the interface's network
 // namespace. It adds a clsact qdisc only if there is none, never touches other filters, and on destruction
 // removes its own filter and — only if it created the qdisc and no other netmon filter on that qdisc remains —
-// the qdisc too.
+// the qdisc too (unless KeepCreatedClsact is on, below).
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -45,6 +45,16 @@ class TcAttachment {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// Adding or deleting a clsact qdisc loses the packet in flight on that interface at that moment (measured on
+// 6.18: a connect() started then waited for the SYN retransmit, 1 s; plain `tc qdisc add/del clsact` does the
+// same, while adding and removing filters on a standing qdisc does not). A long-running attacher that attaches
+// and detaches repeatedly (netmon-server: per capture) keeps the qdiscs it created, empty, once its last filter
+// is gone, and removes them with ReleaseKeptClsact() (at exit). Off by default: a one-shot owner cleans up
+// behind itself.
+void KeepCreatedClsact(bool keep);
+// Removes the kept (created by us, now filterless) clsact qdiscs. Returns how many.
+int ReleaseKeptClsact();
 
 // Removes every TC filter and XDP program whose BPF program name starts with "netmon_" from the interfaces of
 // the current network namespace: leftovers of a crashed run. Returns how many were removed.

@@ -15,6 +15,7 @@
 
 #include "bpf/libbpf_log.h"
 #include "bpf/mounts.h"
+#include "bpf/tc_attachment.h"
 #include "common/log.h"
 #include "common/str_cat.h"
 #include "rpc/credentials.h"
@@ -143,6 +144,7 @@ int Run(int argc, char** argv) {
   if (absl::Status s = lock->Share(); !s.ok()) NETMON_LOG(kWarn, "server", s.message());
   bpf::RouteLibbpfLog();  // from now on one log stream: libbpf's messages go through ours
 
+  bpf::KeepCreatedClsact(true);  // see there: no qdisc churn at every capture start and end
   auto backend = KernelBackend::Create(*config);
   if (!backend.ok()) return Fail(1, StrCat("cannot load the capture programs: ", backend.status().message()));
 
@@ -193,6 +195,9 @@ int Run(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   NETMON_LOG(kInfo, "server", "got ", strsignal(sig), ": ending captures and detaching");
   engine.Stop(std::chrono::seconds(10));
+  bpf::KeepCreatedClsact(false);  // whatever detaches after this (the backend's destructor) cleans up after itself
+  if (int n = bpf::ReleaseKeptClsact(); n > 0)
+    NETMON_LOG(kInfo, "server", "removed ", n, " clsact qdisc(s) we created");
   service.Shutdown();
   (*server)->Shutdown(std::chrono::seconds(5));
   NETMON_LOG(kInfo, "server", "stopped");

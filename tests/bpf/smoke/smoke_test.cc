@@ -8,6 +8,7 @@
 
 #include "bpf/live_objects.h"
 #include "bpf/shared_maps.h"
+#include "bpf/tc_attachment.h"
 #include "flow/packet_layer.h"
 #include "live.h"
 
@@ -59,6 +60,42 @@ TEST(BpfSmoke, AttachCountDetach) {
     EXPECT_EQ(bpf::LiveCount(bpf::ObjectKind::kTcFilter), 0);
     EXPECT_EQ(bpf::LiveCount(bpf::ObjectKind::kTcHook), 0);
   }
+  EXPECT_EQ(bpf::LiveTotal(), 0);
+}
+
+// netmon-server's mode: the clsact qdisc we created stays (empty) when the last filter goes, so captures starting
+// and ending do not add and delete qdiscs (each of which lost an in-flight packet); ReleaseKeptClsact removes it.
+TEST(BpfSmoke, KeptClsactOutlivesDetachUntilReleased) {
+  auto topo = Topology::Create();
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  const std::string ifname = topo->client_end().ifname;
+  auto qdiscs = [&] { return testenv::RunChecked({"tc", "qdisc", "show", "dev", ifname}, &topo->client()); };
+  auto before = qdiscs();
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->find("clsact"), std::string::npos) << *before;
+  bpf::KeepCreatedClsact(true);
+  {
+    auto shared = bpf::SharedMaps::Create();
+    ASSERT_TRUE(shared.ok()) << shared.status();
+    auto layer = flow::PacketLayer::Create(*shared, {});
+    ASSERT_TRUE(layer.ok()) << layer.status();
+    for (int round = 0; round < 2; ++round) {
+      ASSERT_TRUE((*layer)->Attach({{ifname, false, topo->client().fd()}}).ok());
+      (*layer)->Detach();
+      auto shown = live::BpftoolNetShow(topo->client());
+      ASSERT_TRUE(shown.ok()) << shown.status();
+      EXPECT_EQ(shown->find("netmon_"), std::string::npos) << *shown;  // no program stays attached
+      auto kept = qdiscs();
+      ASSERT_TRUE(kept.ok()) << kept.status();
+      EXPECT_NE(kept->find("clsact"), std::string::npos) << "round " << round << ": " << *kept;
+      EXPECT_EQ(bpf::LiveCount(bpf::ObjectKind::kTcHook), 1) << "one qdisc, created once";
+    }
+  }
+  bpf::KeepCreatedClsact(false);
+  EXPECT_EQ(bpf::ReleaseKeptClsact(), 1);
+  auto after = qdiscs();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->find("clsact"), std::string::npos) << *after;
   EXPECT_EQ(bpf::LiveTotal(), 0);
 }
 
