@@ -17,6 +17,7 @@
 
 #include "bpf/abi_check.h"
 #include "bpf/libbpf_log.h"
+#include "bpf/ring_buffer.h"
 #include "bpf/skeleton.h"
 #include "bpf/tc_attachment.h"
 #include "bpf/xdp_attachment.h"
@@ -42,10 +43,6 @@ namespace {
 
 using TcSkeleton = NETMON_SKELETON(netmon_tc);
 using XdpSkeleton = NETMON_SKELETON(netmon_xdp);
-
-struct RingBufferDeleter {
-  void operator()(struct ring_buffer* rb) const { ring_buffer__free(rb); }
-};
 
 // Everything one interface needs from us, destroyed in reverse order of declaration (programs before the
 // netns handle they are detached in).
@@ -147,7 +144,7 @@ struct PacketLayer::Impl {
   TcSkeleton tc;
   XdpSkeleton xdp;
   bpf::XdpProgram xdp_prog;
-  std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb;
+  bpf::RingBuffer rb;
   const std::function<void(const netmon_dns_event&)>* poll_cb = nullptr;
   uint64_t dns_short_records = 0;
   std::unique_ptr<FlowReader> reader;
@@ -310,10 +307,7 @@ absl::Status PacketLayer::TakeClosedFlows(std::span<const netmon_tuple> keys, st
 int PacketLayer::PollDns(int timeout_ms, const std::function<void(const netmon_dns_event&)>& cb) {
   Impl& m = *impl_;
   m.poll_cb = &cb;
-  // The kernel wakes readers per batch (netmon_dns_wakeup_flags), not per record: when the wait ends without
-  // a wakeup, take what is there anyway.
-  int n = timeout_ms > 0 ? ring_buffer__poll(m.rb.get(), timeout_ms) : 0;
-  if (n == 0) n = ring_buffer__consume(m.rb.get());
+  int n = bpf::PollThenDrain(m.rb.get(), timeout_ms);
   m.poll_cb = nullptr;
   return n;
 }

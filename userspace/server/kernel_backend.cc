@@ -141,22 +141,21 @@ int KernelBackend::PollDnsEvents(const std::function<void(const netmon_dns_event
   return n;
 }
 
-absl::Status KernelBackend::ReadFlows(std::vector<flow::FlowSample>* out) {
+absl::Status KernelBackend::ForEachAttachedLayer(const std::function<absl::Status(flow::PacketLayer&)>& fn) {
   absl::Status result;
   for (PacketGroup& g : packets_) {
     if (!g.layer->attached()) continue;
-    if (absl::Status s = g.layer->ReadFlows(out); !s.ok()) result = s;
+    if (absl::Status s = fn(*g.layer); !s.ok()) result = s;
   }
   return result;
 }
 
+absl::Status KernelBackend::ReadFlows(std::vector<flow::FlowSample>* out) {
+  return ForEachAttachedLayer([&](flow::PacketLayer& l) { return l.ReadFlows(out); });
+}
+
 absl::Status KernelBackend::TakeClosedFlows(std::span<const netmon_tuple> keys, std::vector<flow::FlowSample>* out) {
-  absl::Status result;
-  for (PacketGroup& g : packets_) {
-    if (!g.layer->attached()) continue;
-    if (absl::Status s = g.layer->TakeClosedFlows(keys, out); !s.ok()) result = s;
-  }
-  return result;
+  return ForEachAttachedLayer([&](flow::PacketLayer& l) { return l.TakeClosedFlows(keys, out); });
 }
 
 void KernelBackend::SweepReleased(uint64_t now_monotonic_ns) {

@@ -4,6 +4,7 @@
 // run them fails the start, not the first capture) and attached only while captures run.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -39,6 +40,8 @@ class KernelBackend final : public CaptureBackend {
 
  private:
   explicit KernelBackend(bpf::SharedMaps maps) : maps_(std::move(maps)) {}
+  // Calls fn on every attached packet layer, all of them even after a failure; returns the last failure.
+  absl::Status ForEachAttachedLayer(const std::function<absl::Status(flow::PacketLayer&)>& fn);
 
   bpf::SharedMaps maps_;
   std::unique_ptr<sock::SocketLayer> sock_;

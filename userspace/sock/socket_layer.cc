@@ -17,6 +17,7 @@
 #include "bpf/abi_check.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/link.h"
+#include "bpf/ring_buffer.h"
 #include "bpf/skeleton.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -37,10 +38,6 @@ namespace {
 using MainSkel = NETMON_SKELETON(netmon_sock);
 using FentrySkel = NETMON_SKELETON(netmon_sock_fentry);
 using KprobeSkel = NETMON_SKELETON(netmon_sock_kprobe);
-
-struct RingBufferFree {
-  void operator()(struct ring_buffer* rb) const { ring_buffer__free(rb); }
-};
 
 // The socket layer's own maps, created with the main object and handed to the fallback objects.
 constexpr const char* kSockMaps[] = {NETMON_MAP_SOCK_EVENTS, NETMON_MAP_SK_STATE, NETMON_MAP_SOCK_CTR,
@@ -74,7 +71,7 @@ struct SocketLayer::Impl {
   KprobeSkel kprobe;
   UniqueFd cgroup_fd;
   std::vector<bpf::Link> links;
-  std::unique_ptr<struct ring_buffer, RingBufferFree> ring;
+  bpf::RingBuffer ring;
   std::unique_ptr<proc::ProcessCache> procs;
   const std::function<void(const netmon_sock_event&)>* poll_cb = nullptr;
   std::atomic<uint64_t> owners_deleted{0}, tuples_deleted{0}, records_read{0}, records_malformed{0};
@@ -330,10 +327,7 @@ absl::Status SocketLayer::SeedExistingSockets() {
 
 int SocketLayer::PollEvents(int timeout_ms, const std::function<void(const netmon_sock_event&)>& cb) {
   impl_->poll_cb = &cb;
-  // The kernel side wakes us only per batch (NETMON_SOCK_WAKEUP_BYTES): when the wait times out, take what is
-  // there anyway.
-  int n = timeout_ms > 0 ? ring_buffer__poll(impl_->ring.get(), timeout_ms) : 0;
-  if (n == 0) n = ring_buffer__consume(impl_->ring.get());
+  int n = bpf::PollThenDrain(impl_->ring.get(), timeout_ms);
   impl_->poll_cb = nullptr;
   return n;
 }
