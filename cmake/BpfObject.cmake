@@ -18,6 +18,12 @@ else()
   set(NETMON_BPF_ARCH ${CMAKE_SYSTEM_PROCESSOR})
 endif()
 
+# BPF objects have their own flags: the host's CMAKE_BUILD_TYPE never reaches them (always -O2 -g for BTF/CO-RE).
+set(NETMON_BPF_WARNINGS -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+if(NETMON_WERROR)
+  list(APPEND NETMON_BPF_WARNINGS -Werror)
+endif()
+
 function(netmon_bpf_object name source)
   set(obj ${NETMON_BPF_OUT}/${name}.bpf.o)
   set(skel ${NETMON_BPF_OUT}/${name}.skel.h)
@@ -26,7 +32,7 @@ function(netmon_bpf_object name source)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${NETMON_BPF_ARCH}
-            -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+            ${NETMON_BPF_WARNINGS}
             -I${NETMON_BPF_INCLUDE} -idirafter /usr/include/x86_64-linux-gnu
             -MD -MF ${dep} -c ${abs_source} -o ${obj}
     DEPENDS ${abs_source}

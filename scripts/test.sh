@@ -9,7 +9,8 @@ cd "$top"
 
 bash scripts/install-deps.sh
 build=${NETMON_BUILD_DIR:-$top/build}
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Release with warnings as errors: the build a package ships, held to the developers' warning set.
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNETMON_WERROR=ON
 cmake --build "$build" -j"$(nproc)"
 
 # Tests share the machine's cgroup hooks and TC state, so they run one at a time.

@@ -198,7 +198,10 @@ void ReadNats(ObjectReader& root, Config* cfg) {
   }
   if (!ValidSubject(n.input_subject, true)) r.Fail("input_subject", "must be a NATS subject");
   std::string out = n.output_subject;
-  if (auto p = out.find("{agent_id}"); p != std::string::npos) out.replace(p, 10, "x");
+  if (auto p = out.find("{agent_id}"); p != std::string::npos) {
+    // Not out.replace(): GCC 12 at -O3 reports a false -Wrestrict inside libstdc++'s replace (GCC bug 105329).
+    out = StrCat(std::string_view(out).substr(0, p), "x", std::string_view(out).substr(p + 10));
+  }
   if (!ValidSubject(out, false)) r.Fail("output_subject", "must be a NATS subject without wildcards");
   if (!n.reverse_subject.empty() && !ValidSubject(n.reverse_subject, false)) {
     r.Fail("reverse_subject", "must be a NATS subject without wildcards");

@@ -99,7 +99,11 @@ std::string Endpoint::ToString() const {
   if (ip.IsV4()) {
     out = ip.ToString();
   } else {
-    out = "[" + ip.ToString() + "]";
+    // Appended, not "[" + ...: GCC 12 at -O3 reports a false -Wrestrict inside libstdc++'s operator+ (GCC bug
+    // 105329).
+    out = '[';
+    out += ip.ToString();
+    out += ']';
   }
   out += ':';
   out += std::to_string(port);

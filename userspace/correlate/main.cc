@@ -101,7 +101,9 @@ int main(int argc, char** argv) {
     netmon::log::SetLevel(level);
   }
   const bool nats_mode = config.nats.enabled() && !input_given;
-  if (!nats_mode && input.empty()) input = "-";
+  // assign(count, char), not = "-": GCC 12 at -O3 reports a false -Wrestrict inside libstdc++'s assignment of a
+  // one-character literal here (GCC bug 105329).
+  if (!nats_mode && input.empty()) input.assign(1, '-');
 
   UniqueFd in_file, out_file;
   int in_fd = STDIN_FILENO, out_fd = STDOUT_FILENO;

@@ -129,7 +129,7 @@ TEST(DnsTracker, ReusedIdForAnotherQuestionSupersedes) {
 
 TEST(DnsTracker, BoundedTableEvictsTheOldest) {
   DnsTracker t({.timeout_ns = 5 * kSec, .max_pending = 3, .hash_seed = 0});
-  for (uint16_t id = 1; id <= 5; ++id) t.OnQuery(Key(id), id * kMs, Info("q" + std::to_string(id)));
+  for (uint16_t id = 1; id <= 5; ++id) t.OnQuery(Key(id), id * kMs, Info(std::string("q").append(std::to_string(id))));
   EXPECT_EQ(t.pending(), 3u);
   EXPECT_EQ(t.stats().evicted, 2u);
   EXPECT_EQ(t.stats().queries, 5u);
