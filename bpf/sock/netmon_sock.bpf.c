@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Socket layer, main object: cgroup v2 socket hooks, BTF tracepoints, syscall-exit hooks and the
- * existing-socket iterator. The loader (userspace/sock/probe.cc) switches each program's autoload by feature
- * probe, so this object loads on any kernel that has BTF; the fentry and kprobe rungs live in their own
- * objects for the same reason. Which program serves which hook: userspace/sock/probe.cc, kHookTable.
+ * Socket layer, main object: cgroup v2 socket hooks, BTF tracepoints and syscall-exit hooks. The loader
+ * (userspace/sock/probe.cc) switches each program's autoload by feature probe, so this object loads on any
+ * kernel that has BTF; the fentry, kprobe and iterator rungs live in their own objects, so that one of them
+ * refused never costs the others their load. Which program serves which hook: userspace/sock/probe.cc,
+ * kHookTable.
  *
  * cgroup programs must return 1 (allow): netmon observes and never changes a socket's fate.
  */
@@ -365,66 +366,3 @@ int BPF_PROG(netmon_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 #endif
-
-/* ---- sockets that predate the capture: one pass over every task's files ---- */
-
-SEC("iter/task_file")
-int netmon_seed(struct bpf_iter__task_file *ctx)
-{
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
-	if (!task || !file)
-		return 0;
-	struct socket *sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	/* A BTF walk, not a CO-RE read: bpf_get_socket_cookie() below needs a typed pointer. */
-	struct sock *sk = sock->sk;
-	if (!sk)
-		return 0;
-	struct netmon_tuple t;
-	int family = netmon_sk_tuple(sk, &t);
-	if (family < 0 || (t.proto != NETMON_IPPROTO_TCP && t.proto != NETMON_IPPROTO_UDP))
-		return 0;
-	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	if (!cookie)
-		cookie = bpf_get_socket_cookie(sk);
-	if (!cookie)
-		return 0;
-
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct netmon_owner o = {};
-	o.tgid = BPF_CORE_READ(task, tgid);
-	o.tid = BPF_CORE_READ(task, pid);
-	o.uid = BPF_CORE_READ(task, cred, uid.val);
-	o.netns = t.netns;
-	o.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	o.start_time_ns = BPF_CORE_READ(leader, start_boottime);
-	o.seen_ns = bpf_ktime_get_ns();
-	BPF_CORE_READ_STR_INTO(&o.comm, leader, comm);
-	o.source = NETMON_SRC_EXISTING;
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	o.role = t.proto == NETMON_IPPROTO_TCP && state == NETMON_TCP_LISTEN ? NETMON_ROLE_PASSIVE
-									     : NETMON_ROLE_UNKNOWN;
-	o.family = family;
-	o.proto = t.proto;
-	/* NOEXIST: an owner a live hook captured is better evidence than "some task holds the fd"; of several
-	 * tasks holding one socket, the first one walked wins. */
-	if (bpf_map_update_elem(&netmon_owners, &cookie, &o, BPF_NOEXIST) == 0) {
-		netmon_count(NETMON_CTR_OWNERS_ADDED, 1);
-		netmon_sctr(NETMON_SCTR_SEEDED_OWNERS);
-	}
-	if (t.proto == NETMON_IPPROTO_TCP && state == NETMON_TCP_LISTEN)
-		t.remote_port = 0;
-	struct netmon_tuple key = t;
-	if (t.remote_port == 0)
-		netmon_tuple_wildcard(&key, &t, netmon_addr_is_zero(t.local_addr));
-	if (key.local_port == 0)
-		return 0;
-	struct netmon_tuple_owner v = {.cookie = cookie, .seen_ns = o.seen_ns};
-	if (bpf_map_update_elem(&netmon_tuples, &key, &v, BPF_NOEXIST) == 0) {
-		netmon_count(NETMON_CTR_TUPLES_ADDED, 1);
-		netmon_sctr(NETMON_SCTR_SEEDED_TUPLES);
-	}
-	return 0;
-}

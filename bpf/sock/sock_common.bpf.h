@@ -154,7 +154,16 @@ static __always_inline void netmon_owner_from_current_notask(struct netmon_owner
 	o->proto = proto;
 }
 
-static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o);
+__noinline int netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o);
+
+/* What netmon_capture records of a socket's new owner (an argument struct: global functions take five). */
+struct netmon_capture_args {
+	__u32 netns;
+	__u8 source;
+	__u8 role;
+	__u8 family;
+	__u8 proto;
+};
 
 /*
  * Process context: make the current process the socket's owner unless it already is. A different process
@@ -162,9 +171,10 @@ static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct 
  * for the traffic from now on. Returns 1 if the owner was (re)written. `notask` (compile-time): the caller
  * may not read the task (see netmon_owner_from_current_notask).
  */
-static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
-					  __u8 proto, int notask)
+static __always_inline int netmon_capture_x(__u64 cookie, const struct netmon_capture_args *c, int notask)
 {
+	__u32 netns = c->netns;
+	__u8 source = c->source, role = c->role, family = c->family, proto = c->proto;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct netmon_owner *cur = bpf_map_lookup_elem(&netmon_owners, &cookie);
 	if (cur && cur->tgid == tgid) {
@@ -202,6 +212,14 @@ static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source
 		netmon_count(NETMON_CTR_OWNERS_ADDED, 1);
 	netmon_emit_owner_record(cookie, &o);
 	return 1;
+}
+
+static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
+					  __u8 proto, int notask)
+{
+	struct netmon_capture_args c = {
+		.netns = netns, .source = source, .role = role, .family = family, .proto = proto};
+	return netmon_capture_x(cookie, &c, notask);
 }
 
 /* A struct sock field: a plain load where `direct` (the pointer is a BTF pointer the verifier tracks: tp_btf,
@@ -323,19 +341,23 @@ __noinline int netmon_sock_filter_tgid(__u32 tgid)
 	return netmon_filter_pass_tgid(tgid);
 }
 
-/* Emits a lifecycle record if a live session's filter wants it. `o` may be NULL (owner unknown). */
-static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple *t, __u8 family,
-					const struct netmon_owner *o, const struct netmon_emit_args *a)
+/* Emits a lifecycle record if a live session's filter wants it. `o` may be NULL (owner unknown). A global
+ * function, like netmon_emit_owner_record: the verifier checks it once per program, on its own, instead of
+ * once per inlined call site and path (netmon_set_state emits on three paths). */
+__noinline int netmon_emit_record(__u64 cookie, const struct netmon_tuple *t, __u32 family,
+				  const struct netmon_owner *o, const struct netmon_emit_args *a)
 {
+	if (!t || !a)
+		return 0;
 	if (!netmon_sock_filter(t, o ? o->tgid : 0)) {
 		netmon_sctr(NETMON_SCTR_EVENTS_FILTERED);
-		return;
+		return 0;
 	}
 	__u64 backlog = bpf_ringbuf_query(&netmon_sock_ev, BPF_RB_AVAIL_DATA);
 	struct netmon_sock_event *e = bpf_ringbuf_reserve(&netmon_sock_ev, sizeof(*e), 0);
 	if (!e) {
 		netmon_count(NETMON_CTR_SOCK_RINGBUF_FULL, 1);
-		return;
+		return 0;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->cookie = cookie;
@@ -355,22 +377,31 @@ static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple 
 		__builtin_memset(&e->owner, 0, sizeof(e->owner));
 	bpf_ringbuf_submit(e, netmon_ringbuf_wakeup(&netmon_sock_ev, backlog, NETMON_SOCK_WAKEUP_BYTES));
 	netmon_sctr(NETMON_SCTR_EVENTS);
+	return 1;
+}
+
+static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple *t, __u8 family,
+					const struct netmon_owner *o, const struct netmon_emit_args *a)
+{
+	netmon_emit_record(cookie, t, family, o, a);
 }
 
 /* OWNER records let userspace read /proc/<pid>/{exe,cmdline} while the process still lives. */
-static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o)
+__noinline int netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o)
 {
+	if (!o)
+		return 0;
 	__u32 zero = 0;
 	struct netmon_last_owner *last = bpf_map_lookup_elem(&netmon_last_own, &zero);
 	if (last && last->tgid == o->tgid && last->start_time_ns == o->start_time_ns)
-		return;
+		return 0;
 	if (!netmon_sock_filter_tgid(o->tgid))
-		return;
+		return 0;
 	__u64 backlog = bpf_ringbuf_query(&netmon_sock_ev, BPF_RB_AVAIL_DATA);
 	struct netmon_sock_event *e = bpf_ringbuf_reserve(&netmon_sock_ev, sizeof(*e), 0);
 	if (!e) {
 		netmon_count(NETMON_CTR_SOCK_RINGBUF_FULL, 1);
-		return;
+		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e) - sizeof(e->owner));
 	e->ts_ns = o->seen_ns;
@@ -386,6 +417,7 @@ static __always_inline void netmon_emit_owner_record(__u64 cookie, const struct 
 		last->tgid = o->tgid;
 		last->start_time_ns = o->start_time_ns;
 	}
+	return 1;
 }
 
 /* ---- process-context first I/O, shared by every send/receive rung ---- */

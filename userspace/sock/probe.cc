@@ -125,7 +125,7 @@ const std::vector<HookSpec>& HookTable() {
          "btf_trace_tcp_destroy_sock",
          "TCP socket destruction only (no UDP CLOSE)"}}},
       {"sock.existing",
-       {{K::kIter, O::kMain, {"netmon_seed"}, "bpf_iter__task_file", "one kernel pass over every task's files"},
+       {{K::kIter, O::kIter, {"netmon_seed"}, "bpf_iter__task_file", "one kernel pass over every task's files"},
         {K::kSockDiag, O::kUserspace, {}, "", "/proc/<pid>/fd + NETLINK_SOCK_DIAG per network namespace"}}},
   };
   return table;

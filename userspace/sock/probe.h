@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The socket layer's hooks as a table of alternatives, best first, and the start-up probe that picks one rung per
 // hook. Rungs are chosen by cheap static checks (BTF types, mounts, PMUs); the loader then verifies the choice by
-// loading, and marks a rung whose programs the kernel refuses as unavailable before choosing again
-// (socket_layer.cc). The choice is logged and reported as bpf::HookInfo.
+// loading each object once, and marks a rung whose programs the kernel refuses as unavailable (with the verifier's
+// verdict) before choosing again (socket_layer.cc). The choice is logged and reported as bpf::HookInfo.
 #pragma once
 
 #include <functional>
@@ -15,7 +15,7 @@
 namespace netmon::sock {
 
 enum class RungKind { kCgroup, kCgroupNoTask, kTpBtf, kTracepoint, kRawTp, kFentry, kKprobe, kIter, kSockDiag };
-enum class ObjectId { kMain, kFentry, kKprobe, kUserspace };
+enum class ObjectId { kMain, kIter, kFentry, kKprobe, kUserspace };
 
 const char* RungName(RungKind kind);
 

@@ -156,6 +156,24 @@ uint64_t MonotonicNs() {
 
 }  // namespace
 
+absl::StatusOr<uint64_t> AssignCookies(const std::map<uint32_t, uint32_t>& netns_tgid) {
+  uint64_t reported = 0;
+  for (const auto& [netns, tgid] : netns_tgid) {
+    auto ns_fd = OpenNetns("/proc/" + std::to_string(tgid) + "/ns/net");
+    if (!ns_fd.ok()) continue;  // the process exited meanwhile
+    std::vector<DiagSocket> sockets;
+    NetnsGuard in_ns(ns_fd->get());
+    if (!in_ns.ok()) return in_ns.status();
+    for (uint8_t family : {AF_INET, AF_INET6}) {
+      for (uint8_t protocol : {IPPROTO_TCP, IPPROTO_UDP}) {
+        NETMON_RETURN_IF_ERROR(Dump(family, protocol, netns, &sockets));
+      }
+    }
+    reported += sockets.size();
+  }
+  return reported;
+}
+
 absl::StatusOr<SeedResult> SeedFromSockDiag(const bpf::SharedMaps& shared, const std::string& cgroup_mount) {
   std::map<uint64_t, Holder> inodes;
   std::map<uint32_t, uint32_t> netns_pid;

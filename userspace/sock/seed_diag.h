@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,6 +19,12 @@ struct SeedResult {
   uint64_t tuples = 0;   // tuple keys written
   uint64_t netns = 0;    // namespaces dumped
 };
+
+// Makes the kernel assign a cookie to every TCP/UDP socket of each namespace (netns inode -> a tgid living in it):
+// a sock_diag dump reports each socket's cookie, generating the ones not made yet. For the task_file iterator,
+// which may read a cookie but not make one on kernels that type its socket pointers as untrusted. Returns the
+// sockets reported; a namespace whose task exited meanwhile is skipped.
+absl::StatusOr<uint64_t> AssignCookies(const std::map<uint32_t, uint32_t>& netns_tgid);
 
 absl::StatusOr<SeedResult> SeedFromSockDiag(const bpf::SharedMaps& shared, const std::string& cgroup_mount);
 

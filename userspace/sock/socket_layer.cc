@@ -26,6 +26,7 @@
 #include "netmon/sock_logic.h"
 #include "netmon_sock.skel.h"
 #include "netmon_sock_fentry.skel.h"
+#include "netmon_sock_iter.skel.h"
 #include "netmon_sock_kprobe.skel.h"
 #include "sock/addr.h"
 #include "sock/map_iter.h"
@@ -36,6 +37,7 @@ namespace netmon::sock {
 namespace {
 
 using MainSkel = NETMON_SKELETON(netmon_sock);
+using IterSkel = NETMON_SKELETON(netmon_sock_iter);
 using FentrySkel = NETMON_SKELETON(netmon_sock_fentry);
 using KprobeSkel = NETMON_SKELETON(netmon_sock_kprobe);
 
@@ -67,8 +69,10 @@ struct SocketLayer::Impl {
   std::vector<HookChoice> choices;
   std::set<std::string> skip_programs;  // chosen but absent on this host (sys_exit_accept on arm64 ...)
   MainSkel main;
+  IterSkel iter;
   FentrySkel fentry;
   KprobeSkel kprobe;
+  std::map<ObjectId, std::set<std::string>> loaded_with;  // the programs each loaded object was loaded with
   UniqueFd cgroup_fd;
   std::vector<bpf::Link> links;
   bpf::RingBuffer ring;
@@ -80,6 +84,7 @@ struct SocketLayer::Impl {
   struct bpf_object* Object(ObjectId id) const {
     switch (id) {
       case ObjectId::kMain: return main ? main->obj : nullptr;
+      case ObjectId::kIter: return iter ? iter->obj : nullptr;
       case ObjectId::kFentry: return fentry ? fentry->obj : nullptr;
       case ObjectId::kKprobe: return kprobe ? kprobe->obj : nullptr;
       case ObjectId::kUserspace: return nullptr;
@@ -116,6 +121,7 @@ struct SocketLayer::Impl {
       return ErrnoError("size ring buffer", NETMON_MAP_SOCK_EVENTS, err);
     }
     NETMON_RETURN_IF_ERROR(shared->ReuseIn((*skel)->obj));
+    if (cfg.before_load) cfg.before_load("netmon_sock", (*skel)->obj);
     return skel->Load();
   }
 
@@ -132,11 +138,38 @@ struct SocketLayer::Impl {
         return ErrnoError("share map", StrCat(map_name, " with ", name), err);
       }
     }
+    if (cfg.before_load) cfg.before_load(name, (*skel)->obj);
     return skel->Load();
   }
 
-  // Probe -> choose -> load, re-choosing when the kernel refuses a chosen program (at most a few rounds: each
-  // round removes at least one rung).
+  // Loads one object with `want`; the main object first, the others sharing its maps.
+  absl::Status LoadObject(ObjectId id, const std::set<std::string>& want) {
+    switch (id) {
+      case ObjectId::kMain: return LoadMain(&main, want);
+      case ObjectId::kIter: return LoadFallback(&iter, "netmon_sock_iter", want);
+      case ObjectId::kFentry: return LoadFallback(&fentry, "netmon_sock_fentry", want);
+      case ObjectId::kKprobe: return LoadFallback(&kprobe, "netmon_sock_kprobe", want);
+      case ObjectId::kUserspace: break;
+    }
+    return absl::OkStatus();
+  }
+
+  void ResetObject(ObjectId id) {
+    switch (id) {
+      case ObjectId::kMain: main.Reset(); break;
+      case ObjectId::kIter: iter.Reset(); break;
+      case ObjectId::kFentry: fentry.Reset(); break;
+      case ObjectId::kKprobe: kprobe.Reset(); break;
+      case ObjectId::kUserspace: break;
+    }
+    loaded_with.erase(id);
+  }
+
+  // Probe -> choose -> load, re-choosing when the kernel refuses a chosen program. Each object is loaded (and each
+  // program verified) once: libbpf names the refused program and the verifier's verdict (bpf/libbpf_log.h), so
+  // nothing is loaded twice to find the culprit, and an object whose wanted programs did not change is kept. The
+  // optional rungs (iterator, fentry, kprobe) live in objects of their own, so their refusal never reloads the main
+  // one. Each round refuses at least one rung, so the loop ends.
   absl::Status ProbeAndLoad() {
     features = ProbeFeatures(cfg.cgroup_path);
     std::map<std::pair<std::string, size_t>, std::string> refused;
@@ -146,9 +179,9 @@ struct SocketLayer::Impl {
       if (it != refused.end()) return it->second;
       return std::nullopt;
     };
+    // Marks the rungs of `obj` that use `prog` (every rung of `obj` if `prog` is empty) as unavailable.
     auto refuse = [&](ObjectId obj, const std::string& prog, const std::string& why) {
-      const auto& table = HookTable();
-      for (const HookSpec& h : table) {
+      for (const HookSpec& h : HookTable()) {
         for (size_t i = 0; i < h.rungs.size(); ++i) {
           const RungSpec& r = h.rungs[i];
           if (r.object != obj) continue;
@@ -158,7 +191,8 @@ struct SocketLayer::Impl {
         }
       }
     };
-    for (int round = 0; round < 8; ++round) {
+    constexpr ObjectId kObjects[] = {ObjectId::kMain, ObjectId::kIter, ObjectId::kFentry, ObjectId::kKprobe};
+    for (size_t round = 0; round < 4 * HookTable().size(); ++round) {
       choices = ChooseRungs(HookTable(), unavailable);
       skip_programs.clear();
       if (const RungSpec* accept = Chosen("sock.accept"); accept && accept->kind == RungKind::kTracepoint) {
@@ -167,35 +201,40 @@ struct SocketLayer::Impl {
           skip_programs.insert("netmon_accept_exit");
         }
       }
-      main.Reset();
-      fentry.Reset();
-      kprobe.Reset();
-      const std::set<std::string> want_main = Wanted(ObjectId::kMain);
-      if (absl::Status st = LoadMain(&main, want_main); !st.ok()) {
-        // Find which programs the kernel refuses, one load each, and choose again without them.
-        main.Reset();
-        size_t before = refused.size();
-        for (const std::string& prog : want_main) {
-          MainSkel trial;
-          absl::Status one = LoadMain(&trial, {prog});
-          if (!one.ok()) refuse(ObjectId::kMain, prog, StrCat("load failed: ", one.message()));
+      bool rechoose = false;
+      for (ObjectId id : kObjects) {
+        const std::set<std::string> want = Wanted(id);
+        auto loaded = loaded_with.find(id);
+        if (loaded != loaded_with.end() && loaded->second == want) continue;
+        ResetObject(id);
+        if (id == ObjectId::kMain) {
+          // The others hold the main object's maps: they follow it.
+          for (ObjectId other : kObjects) {
+            if (other != ObjectId::kMain) ResetObject(other);
+          }
         }
-        if (refused.size() == before) return st;  // not a program's fault (maps, memory ...)
-        continue;
-      }
-      if (auto want = Wanted(ObjectId::kFentry); !want.empty()) {
-        if (absl::Status st = LoadFallback(&fentry, "netmon_sock_fentry", want); !st.ok()) {
-          refuse(ObjectId::kFentry, "", StrCat("load failed: ", st.message()));
+        if (want.empty() && id != ObjectId::kMain) continue;
+        bpf::TakeProgramRefusals();
+        absl::Status st = LoadObject(id, want);
+        std::vector<bpf::ProgramRefusal> refusals = bpf::TakeProgramRefusals();
+        if (st.ok()) {
+          loaded_with[id] = want;
           continue;
         }
-      }
-      if (auto want = Wanted(ObjectId::kKprobe); !want.empty()) {
-        if (absl::Status st = LoadFallback(&kprobe, "netmon_sock_kprobe", want); !st.ok()) {
-          refuse(ObjectId::kKprobe, "", StrCat("load failed: ", st.message()));
-          continue;
+        ResetObject(id);
+        if (refusals.empty()) {
+          // Not a program's fault (maps, memory ...): fatal for the main object, the rungs' loss otherwise.
+          if (id == ObjectId::kMain) return st;
+          refuse(id, "", StrCat("load failed: ", st.message()));
         }
+        for (const bpf::ProgramRefusal& r : refusals) {
+          NETMON_LOG(kWarn, "sock", "the kernel refused ", r.program, ": ", r.reason);
+          refuse(id, r.program, StrCat("load failed: ", r.program, ": ", r.reason));
+        }
+        rechoose = true;
+        break;
       }
-      return absl::OkStatus();
+      if (!rechoose) return absl::OkStatus();
     }
     return absl::InternalError("socket layer: no loadable set of hooks found");
   }
@@ -294,21 +333,38 @@ bool SocketLayer::attached() const {
   return !impl_->links.empty();
 }
 
+absl::Status SocketLayer::RunSeedIterator() {
+  NETMON_ASSIGN_OR_RETURN(
+      bpf::Link link,
+      bpf::Link::Adopt(bpf_program__attach_iter(impl_->iter->progs.netmon_seed, nullptr), "netmon_seed iterator"));
+  UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
+  if (!iter.valid()) return ErrnoError("create iterator", "netmon_seed", errno);
+  char buf[256];
+  ssize_t n;
+  // The program writes nothing; reading to the end runs it over every task's files.
+  while ((n = read(iter.get(), buf, sizeof(buf))) > 0) {
+  }
+  if (n < 0) return ErrnoError("run iterator", "netmon_seed", errno);
+  return absl::OkStatus();
+}
+
 absl::Status SocketLayer::SeedExistingSockets() {
   const RungSpec* rung = impl_->Chosen("sock.existing");
   if (rung == nullptr) return absl::UnimplementedError("no way to walk existing sockets on this host");
   if (rung->kind == RungKind::kIter) {
-    NETMON_ASSIGN_OR_RETURN(
-        bpf::Link link,
-        bpf::Link::Adopt(bpf_program__attach_iter(impl_->main->progs.netmon_seed, nullptr), "netmon_seed iterator"));
-    UniqueFd iter(bpf_iter_create(bpf_link__fd(link.get())));
-    if (!iter.valid()) return ErrnoError("create iterator", "netmon_seed", errno);
-    char buf[256];
-    ssize_t n;
-    // The program writes nothing; reading to the end runs it over every task's files.
-    while ((n = read(iter.get(), buf, sizeof(buf))) > 0) {
+    NETMON_RETURN_IF_ERROR(RunSeedIterator());
+    // Sockets the kernel had given no cookie: the iterator could not make one (bpf/sock/netmon_sock_iter.bpf.c).
+    // Have sock_diag assign them in the namespaces it named, then walk again (owners already written stay).
+    const int ns_fd = bpf_map__fd(impl_->iter->maps.netmon_seed_ns);
+    std::map<uint32_t, uint32_t> netns_tgid;
+    ForEachEntry<uint32_t, uint32_t>(ns_fd, [&](const uint32_t& ns, const uint32_t& tgid) { netns_tgid[ns] = tgid; });
+    if (!netns_tgid.empty()) {
+      NETMON_ASSIGN_OR_RETURN(uint64_t reported, AssignCookies(netns_tgid));
+      for (const auto& [ns, tgid] : netns_tgid) bpf_map_delete_elem(ns_fd, &ns);
+      NETMON_LOG(kInfo, "sock", "sockets without a cookie in ", netns_tgid.size(),
+                 " network namespaces: cookies assigned through sock_diag (", reported, " sockets), walking again");
+      NETMON_RETURN_IF_ERROR(RunSeedIterator());
     }
-    if (n < 0) return ErrnoError("run iterator", "netmon_seed", errno);
     SockStats s = Stats();
     NETMON_LOG(kInfo, "sock",
                "seeded existing sockets with the task_file iterator: ", s.kernel[NETMON_SCTR_SEEDED_OWNERS],

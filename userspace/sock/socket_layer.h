@@ -21,6 +21,8 @@
 #include "netmon/abi.h"
 #include "proc/process_cache.h"
 
+struct bpf_object;
+
 namespace netmon::sock {
 
 struct SocketLayerConfig {
@@ -35,6 +37,9 @@ struct SocketLayerConfig {
   // grace so its CLOSE is still attributed, up to this long.
   uint64_t tcp_linger_ns = 120'000'000'000;
   size_t process_cache_entries = 8192;
+  // Called with each object's name ("netmon_sock", "netmon_sock_iter" ...) once it is opened and configured, just
+  // before it loads. A seam for tests (make one program fail verification); leave empty otherwise.
+  std::function<void(const std::string& object, struct bpf_object* obj)> before_load;
 };
 
 struct SockStats {
@@ -86,6 +91,7 @@ class SocketLayer {
 
  private:
   explicit SocketLayer(std::unique_ptr<Impl> impl);
+  absl::Status RunSeedIterator();  // one pass of netmon_seed over every task's files
   std::unique_ptr<Impl> impl_;
 };
 

@@ -246,6 +246,16 @@ struct netmon_dns_event {
 #define NETMON_DEFAULT_SK_STATE 65536
 
 /*
+ * netmon_seed_ns (HASH, in the iterator's own object): key __u32 network-namespace inode, value __u32 a tgid
+ * that holds a socket there. The task_file iterator reaches sockets through pointers newer kernels type as
+ * untrusted, so it may read a socket's cookie but not make one (bpf_get_socket_cookie refuses them). It names
+ * here each namespace with a socket that has no cookie yet; userspace makes the kernel assign them (a
+ * sock_diag dump in that namespace) and runs the iterator again.
+ */
+#define NETMON_MAP_SEED_NETNS "netmon_seed_ns"
+#define NETMON_SEED_NETNS_MAX 1024
+
+/*
  * Per-socket lifecycle state (value of netmon_sk_state, key: __u64 socket cookie), private to bpf/sock: when
  * the connect started and the connection was established (CONNECT latency, CLOSE duration), and payload bytes
  * of UDP sockets (TCP totals come from tcp_sock at close). Created at the first lifecycle hook that sees the
@@ -279,6 +289,7 @@ enum netmon_sock_counter {
 	NETMON_SCTR_CLOSE_NO_STATE, /* CLOSE without connect/establish times: duration from owner seen_ns */
 	NETMON_SCTR_SEEDED_OWNERS,  /* owners written by the existing-socket iterator */
 	NETMON_SCTR_SEEDED_TUPLES,  /* tuples written by the existing-socket iterator */
+	NETMON_SCTR_SEED_NO_COOKIE, /* iterator met a socket the kernel had given no cookie yet (see below) */
 	NETMON_SCTR_MAX,
 };
 

@@ -14,12 +14,14 @@
 #include <map>
 #include <string>
 
+#include "bpf/libbpf_log.h"
 #include "bpf/live_objects.h"
 #include "bpf/skeleton.h"
 #include "common/status.h"
 #include "common/str_cat.h"
 #include "netmon_sock.skel.h"
 #include "netmon_sock_fentry.skel.h"
+#include "netmon_sock_iter.skel.h"
 #include "netmon_sock_kprobe.skel.h"
 #include "sock/probe.h"
 #include "sock/socket_layer.h"
@@ -50,6 +52,7 @@ absl::Status LoadEverything(const char* name) {
 // What the kernel under test offers the lower rungs, found the way the socket layer finds it.
 struct KernelFacts {
   bool send_recv_tracepoints = false;  // v6.3+: btf_trace_sock_send_length / btf_trace_sock_recv_length
+  bool task_file_iter = false;         // v5.8+ with BTF: bpf_iter__task_file (the iterator's context type)
   bool fentry = false;                 // the fentry object loads (this CI host: EPERM)
   bool kprobe = false;                 // kprobe PMU (this CI host: CONFIG_KPROBES off)
 
@@ -59,10 +62,12 @@ struct KernelFacts {
       Features features = ProbeFeatures("");
       f.send_recv_tracepoints = features.has_btf_type && features.has_btf_type("btf_trace_sock_send_length") &&
                                 features.has_btf_type("btf_trace_sock_recv_length");
+      f.task_file_iter = features.has_btf_type && features.has_btf_type("bpf_iter__task_file");
       f.fentry = LoadEverything<NETMON_SKELETON(netmon_sock_fentry)>("netmon_sock_fentry").ok();
       f.kprobe = features.kprobe_pmu;
-      GTEST_LOG_(INFO) << "kernel facts: sock_*_length tracepoints " << f.send_recv_tracepoints << ", fentry "
-                       << f.fentry << ", kprobe " << f.kprobe;
+      GTEST_LOG_(INFO) << "kernel facts: sock_*_length tracepoints " << f.send_recv_tracepoints
+                       << ", task_file iterator " << f.task_file_iter << ", fentry " << f.fentry << ", kprobe "
+                       << f.kprobe;
       return f;
     }();
     return facts;
@@ -98,16 +103,20 @@ TEST(SockLoad, ProbePicksTheBestRungsHere) {
   const KernelFacts& k = KernelFacts::Get();
   // Before v6.3 (the 6.1 guest) send/receive have no tracepoint: fentry/fexit (or kprobe) take over, degraded.
   const std::string io = k.send_recv_tracepoints ? "tp_btf" : k.Fallback();
+  // The iterator reads its sockets by CO-RE, which every kernel with its context type allows (whatever trust the
+  // build gives `sock->sk`): where bpf_iter__task_file exists, refusing it is a bug, not a kernel fact.
+  const std::string existing = k.task_file_iter ? "iter" : "sock_diag";
   const std::map<std::string, std::string> want = {
       {"sock.create", "cgroup"}, {"sock.connect", "cgroup"}, {"sock.state", "tp_btf"},    {"sock.accept", "tracepoint"},
       {"sock.send", io},         {"sock.recv", io},          {"sock.udp_send", "cgroup"}, {"sock.udp_recv", "cgroup"},
-      {"sock.bind", "cgroup"},   {"sock.release", "cgroup"}, {"sock.existing", "iter"},
+      {"sock.bind", "cgroup"},   {"sock.release", "cgroup"}, {"sock.existing", existing},
   };
   for (const auto& [hook, rung] : want) {
     ASSERT_EQ(hooks.count(hook), 1u) << hook;
     EXPECT_EQ(hooks[hook].rung, rung) << hook << ": " << hooks[hook].detail;
     const bool io_hook = hook == "sock.send" || hook == "sock.recv";
-    EXPECT_EQ(hooks[hook].degraded, io_hook && !k.send_recv_tracepoints) << hook;
+    const bool degraded = (io_hook && !k.send_recv_tracepoints) || (hook == "sock.existing" && !k.task_file_iter);
+    EXPECT_EQ(hooks[hook].degraded, degraded) << hook;
     EXPECT_FALSE(hooks[hook].active) << hook << ": nothing is attached before Attach()";
   }
   if (!k.send_recv_tracepoints && k.fentry) {
@@ -193,6 +202,62 @@ TEST(SockLoad, MainObjectPassesTheVerifierWithEveryProgram) {
   }
   absl::Status st = skel->Load();
   EXPECT_TRUE(st.ok()) << st;
+}
+
+TEST(SockLoad, IteratorObjectPassesTheVerifier) {
+  if (!KernelFacts::Get().task_file_iter) GTEST_SKIP() << "kernel BTF has no bpf_iter__task_file (before v5.8)";
+  absl::Status st = LoadEverything<NETMON_SKELETON(netmon_sock_iter)>("netmon_sock_iter");
+  EXPECT_TRUE(st.ok()) << st;
+}
+
+// One optional program the verifier refuses costs only its own rung. The iterator is made to fail verification
+// for real (its map's value made larger than what the program passes): the main object still
+// loads once, sock.existing falls back to sock_diag, degraded, with the verifier's verdict in its detail, and the
+// layer attaches and seeds.
+TEST(SockLoad, ARefusedOptionalProgramCostsOnlyItsRung) {
+  if (!KernelFacts::Get().task_file_iter) GTEST_SKIP() << "kernel BTF has no bpf_iter__task_file (before v5.8)";
+  auto shared = bpf::SharedMaps::Create();
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  SocketLayerConfig cfg;
+  std::map<std::string, int> loads;
+  cfg.before_load = [&loads](const std::string& object, struct bpf_object* obj) {
+    ++loads[object];
+    if (object != "netmon_sock_iter") return;
+    // netmon_seed hands bpf_map_update_elem a 4-byte stack value; a 64-byte value size makes that an
+    // out-of-bounds stack read, which the verifier refuses.
+    struct bpf_map* netns = bpf_object__find_map_by_name(obj, NETMON_MAP_SEED_NETNS);
+    ASSERT_NE(netns, nullptr);
+    ASSERT_EQ(bpf_map__set_value_size(netns, 64), 0);
+  };
+  auto layer = SocketLayer::Create(*shared, cfg);
+  ASSERT_TRUE(layer.ok()) << layer.status();
+  EXPECT_EQ(loads["netmon_sock"], 1) << "the main object is verified once";
+  EXPECT_EQ(loads["netmon_sock_iter"], 1) << "a refused object is tried once";
+  auto hooks = ByName((*layer)->Hooks());
+  const bpf::HookInfo& existing = hooks["sock.existing"];
+  EXPECT_EQ(existing.rung, "sock_diag");
+  EXPECT_TRUE(existing.degraded);
+  EXPECT_NE(existing.detail.find("iter: load failed: netmon_seed: "), std::string::npos) << existing.detail;
+  // The verifier's own words, not libbpf's errno.
+  EXPECT_NE(existing.detail.find("invalid"), std::string::npos) << existing.detail;
+  EXPECT_EQ(existing.detail.find("errno"), std::string::npos) << existing.detail;
+  for (const auto& [name, h] : hooks) {
+    if (name != "sock.existing") {
+      EXPECT_FALSE(h.rung.empty()) << name;
+    }
+  }
+  ASSERT_TRUE((*layer)->Attach().ok());
+  EXPECT_EQ((*layer)->AttachedProgramIds().size(), AttachedProgramsExpected((*layer)->Hooks()));
+  EXPECT_TRUE((*layer)->SeedExistingSockets().ok());
+  (*layer)->Detach();
+}
+
+// The verifier's verdict is the last line of its log that is not a statistic.
+TEST(SockLoad, VerifierVerdictIsTheLastLineBeforeTheStatistics) {
+  EXPECT_EQ(bpf::VerifierVerdict("0: (b7) r0 = 0\nR1 type=untrusted_ptr_sock expected=sock_common\nprocessed 29 insns "
+                                 "(limit 1000000) max_states_per_insn 0\n"),
+            "R1 type=untrusted_ptr_sock expected=sock_common");
+  EXPECT_EQ(bpf::VerifierVerdict(""), "");
 }
 
 TEST(SockLoad, FentryRungPassesTheVerifierOrIsRefusedWithEperm) {
