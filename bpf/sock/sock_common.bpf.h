@@ -198,6 +198,7 @@ static __always_inline int netmon_capture_x(__u64 cookie, const struct netmon_ca
 		netmon_owner_from_current(&o, netns, source, role, family, proto);
 	if (cur) {
 		netmon_sctr(NETMON_SCTR_OWNER_HANDOFF);
+		netmon_owner_changed();
 		if (o.role == NETMON_ROLE_UNKNOWN)
 			o.role = cur->role;
 		if (!netns && cur->netns)
@@ -589,6 +590,8 @@ static __always_inline void netmon_on_accept(const struct sock *sk, __u64 cookie
 	struct netmon_owner *prev = bpf_map_lookup_elem(&netmon_owners, &cookie);
 	if (prev && prev->tgid == o.tgid)
 		o.seen_ns = prev->seen_ns;
+	else if (prev)
+		netmon_owner_changed();
 	if (bpf_map_update_elem(&netmon_owners, &cookie, &o, BPF_ANY)) {
 		netmon_count(NETMON_CTR_OWNER_UPDATE_FAIL, 1);
 	} else if (!prev) {
@@ -604,9 +607,6 @@ static __always_inline void netmon_on_accept(const struct sock *sk, __u64 cookie
 	netmon_emit(cookie, &t, family, &o, &a);
 }
 
-/* Address of the socket file operations, to tell a socket's file from any other (weak: 0 if unresolved). */
-extern const void socket_file_ops __ksym __weak;
-
 /* fd -> struct sock of the current task, by CO-RE reads (works from raw_tp, tracepoint and kprobe programs).
  */
 static __always_inline struct sock *netmon_fd_to_sk(long fd)
@@ -621,8 +621,11 @@ static __always_inline struct sock *netmon_fd_to_sk(long fd)
 	bpf_core_read(&f, sizeof(f), &fds[fd]);
 	if (!f)
 		return 0;
-	/* Another thread may have closed the fd and reused it before this exit hook ran. */
-	if (&socket_file_ops && BPF_CORE_READ(f, f_op) != &socket_file_ops)
+	/* Another thread may have closed the fd and reused it before this exit hook ran: only a socket
+	 * inode's file holds a struct socket. (The inode's type, not `f_op == &socket_file_ops`: a ksym would
+	 * make libbpf parse /proc/kallsyms at every load, ~8% of start-up, and need CAP_SYSLOG where
+	 * kptr_restrict is set.) An O_PATH file of a socket inode has no private_data, checked below. */
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & NETMON_S_IFMT) != NETMON_S_IFSOCK)
 		return 0;
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	if (!sock)

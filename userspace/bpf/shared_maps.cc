@@ -39,7 +39,7 @@ absl::StatusOr<SharedMaps> SharedMaps::Create(const SharedMapSizes& sizes) {
   NETMON_ASSIGN_OR_RETURN(m.filters_, CreateMap(BPF_MAP_TYPE_ARRAY, NETMON_MAP_FILTERS, sizeof(uint32_t),
                                                 sizeof(netmon_filter), NETMON_MAX_FILTERS));
   NETMON_ASSIGN_OR_RETURN(m.filter_state_, CreateMap(BPF_MAP_TYPE_ARRAY, NETMON_MAP_FILTER_STATE, sizeof(uint32_t),
-                                                     sizeof(netmon_filter_state), 1));
+                                                     sizeof(netmon_filter_state), NETMON_FILTER_ST_ENTRIES));
   return m;
 }
 
@@ -58,9 +58,10 @@ absl::Status SharedMaps::SetFilters(const std::vector<netmon_filter>& filters) c
                                         std::to_string(NETMON_MAX_FILTERS) + ")");
   }
   // Shrink the count first so the kernel never reads an entry while it is being rewritten, then write entries,
-  // then publish the new count.
-  uint32_t zero = 0;
+  // then publish the new count. Each write takes a new generation: flows cached a verdict under the old filters.
+  uint32_t zero = NETMON_FILTER_ST_SESSIONS;
   netmon_filter_state st{};
+  st.generation = ++filter_generation_;
   if (int err = bpf_map_update_elem(filter_state_.get(), &zero, &st, BPF_ANY); err != 0) {
     return ErrnoError("update map", NETMON_MAP_FILTER_STATE, err);
   }
@@ -70,6 +71,10 @@ absl::Status SharedMaps::SetFilters(const std::vector<netmon_filter>& filters) c
     }
   }
   st.count = static_cast<uint32_t>(filters.size());
+  st.generation = ++filter_generation_;
+  for (const netmon_filter& f : filters) {
+    if (f.flags & NETMON_FILTER_PID) st.flags |= NETMON_FSTATE_PID;
+  }
   if (int err = bpf_map_update_elem(filter_state_.get(), &zero, &st, BPF_ANY); err != 0) {
     return ErrnoError("update map", NETMON_MAP_FILTER_STATE, err);
   }

@@ -50,6 +50,8 @@ class SharedMaps {
 
  private:
   UniqueFd owners_, tuples_, counters_, filters_, filter_state_;
+  // The last generation written to netmon_filter_st[NETMON_FILTER_ST_SESSIONS] (SetFilters, one caller at a time).
+  mutable uint32_t filter_generation_ = 0;
 };
 
 }  // namespace netmon::bpf

@@ -137,6 +137,13 @@ class ServerTarget final : public Target {
                        {"degraded", h.degraded()},
                        {"detail", h.detail()}});
     }
+    json programs = json::array();
+    for (const auto& p : st.programs()) {
+      programs.push_back({{"object", p.object()},
+                          {"name", p.name()},
+                          {"verified_insns", p.verified_insns()},
+                          {"load_ms", static_cast<double>(p.load_ns()) / 1e6}});
+    }
     json mon = {{"address", address_},
                 {"reachable", true},
                 {"version", st.version()},
@@ -144,7 +151,8 @@ class ServerTarget final : public Target {
                 {"live_sessions", st.live_sessions()},
                 {"retained_sessions", st.retained_sessions()},
                 {"interfaces", std::vector<std::string>(st.interfaces().begin(), st.interfaces().end())},
-                {"hooks", hooks}};
+                {"hooks", hooks},
+                {"programs", programs}};
     json out = {{"monitor", mon}};
     if (auto list = Sessions(); list.ok()) {
       json sessions = json::array();

@@ -142,6 +142,7 @@ struct PacketLayer::Impl {
   // Declared so that destruction runs bottom-up: attachments, then the ring buffer, then libxdp's program,
   // then the objects.
   TcSkeleton tc;
+  std::vector<bpf::ProgramLoad> loads;  // what the TC object's programs cost to load
   XdpSkeleton xdp;
   bpf::XdpProgram xdp_prog;
   bpf::RingBuffer rb;
@@ -189,7 +190,9 @@ absl::StatusOr<std::unique_ptr<PacketLayer>> PacketLayer::Create(const bpf::Shar
   NETMON_RETURN_IF_ERROR(SetMaxEntries(impl->tc->maps.netmon_flows, cfg.flow_entries));
   NETMON_RETURN_IF_ERROR(SetMaxEntries(impl->tc->maps.netmon_dns_ev, cfg.ringbuf_bytes));
   NETMON_RETURN_IF_ERROR(shared.ReuseIn(impl->tc->obj));
+  const uint64_t started = bpf::BoottimeNs();
   NETMON_RETURN_IF_ERROR(impl->tc.Load());
+  impl->loads = bpf::DescribeLoads("netmon_tc", impl->tc->obj, started);
 
   // The XDP object shares the packet maps the TC object just created, and the shared maps, before libxdp
   // loads it.
@@ -310,6 +313,10 @@ int PacketLayer::PollDns(int timeout_ms, const std::function<void(const netmon_d
   int n = bpf::PollThenDrain(m.rb.get(), timeout_ms);
   m.poll_cb = nullptr;
   return n;
+}
+
+std::vector<bpf::ProgramLoad> PacketLayer::ProgramLoads() const {
+  return impl_->loads;
 }
 
 std::vector<bpf::HookInfo> PacketLayer::Hooks() const {

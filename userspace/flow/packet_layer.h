@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "bpf/hook_info.h"
+#include "bpf/program_load.h"
 #include "bpf/shared_maps.h"
 #include "flow/flow_sample.h"
 #include "netmon/abi.h"
@@ -71,6 +72,8 @@ class PacketLayer {
   // One entry per hook and interface ("tc.ingress", "tc.egress", "xdp.ingress"); with nothing attached, the
   // hooks this layer can serve, inactive.
   std::vector<bpf::HookInfo> Hooks() const;
+  // What the TC programs cost to load (the XDP program loads through libxdp at attach).
+  std::vector<bpf::ProgramLoad> ProgramLoads() const;
 
   int flows_map_fd() const;
   int prog_fd_tc_ingress() const;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/status.h"
 #include "common/str_cat.h"
 #include "rpc/convert.h"
 
@@ -32,12 +33,31 @@ NetworkMonitorServiceImpl::NetworkMonitorServiceImpl(session::SessionManager* se
                                                      StatusSource status, ServiceOptions options)
     : sessions_(sessions), allow_(std::move(allow)), status_(std::move(status)), options_(options) {}
 
+NetworkMonitorServiceImpl::NetworkMonitorServiceImpl(ClientAllowList allow, ServiceOptions options)
+    : allow_(std::move(allow)), options_(options) {}
+
+void NetworkMonitorServiceImpl::Ready(session::SessionManager* sessions, StatusSource status) {
+  status_ = std::move(status);
+  sessions_.store(sessions, std::memory_order_release);
+}
+
+absl::StatusOr<session::SessionManager*> NetworkMonitorServiceImpl::Admit(const grpc::ServerContext& context) const {
+  NETMON_RETURN_IF_ERROR(allow_.Check(context));
+  session::SessionManager* sessions = sessions_.load(std::memory_order_acquire);
+  if (sessions == nullptr) {
+    return absl::UnavailableError("netmon-server is starting (loading and verifying its BPF programs); retry shortly");
+  }
+  return sessions;
+}
+
 grpc::Status NetworkMonitorServiceImpl::StartCapture(grpc::ServerContext* context,
                                                      const network_monitor::StartCaptureRequest* request,
                                                      network_monitor::StartCaptureResponse* response) {
-  if (absl::Status s = allow_.Check(*context); !s.ok()) return ToGrpc(s);
+  auto admitted = Admit(*context);
+  if (!admitted.ok()) return ToGrpc(admitted.status());
+  session::SessionManager* const sessions = *admitted;
   session::CaptureRequest req = FromProto(*request);
-  if (absl::Status s = sessions_->Start(req); !s.ok()) return ToGrpc(s);
+  if (absl::Status s = sessions->Start(req); !s.ok()) return ToGrpc(s);
   response->set_success(true);
   response->set_message(StrCat("capture \"", req.session_id, "\" started for ", req.duration_seconds, " s"));
   return grpc::Status::OK;
@@ -46,8 +66,10 @@ grpc::Status NetworkMonitorServiceImpl::StartCapture(grpc::ServerContext* contex
 grpc::Status NetworkMonitorServiceImpl::GetCaptureResults(
     grpc::ServerContext* context, const network_monitor::GetCaptureResultsRequest* request,
     grpc::ServerWriter<network_monitor::NetworkCaptureChunk>* writer) {
-  if (absl::Status s = allow_.Check(*context); !s.ok()) return ToGrpc(s);
-  auto found = sessions_->Find(request->session_id());
+  auto admitted = Admit(*context);
+  if (!admitted.ok()) return ToGrpc(admitted.status());
+  session::SessionManager* const sessions = *admitted;
+  auto found = sessions->Find(request->session_id());
   if (!found.ok()) return ToGrpc(found.status());
   std::shared_ptr<session::Session> session = *found;
   const bool snapshot = request->mode() == network_monitor::RESULTS_MODE_SNAPSHOT;
@@ -78,7 +100,7 @@ grpc::Status NetworkMonitorServiceImpl::GetCaptureResults(
     if (taken > 0 || final) {
       chunk.set_chunk_index(chunk_index++);
       chunk.set_is_final(final);
-      if (final) ToProto(session->Stats(sessions_->counters()), chunk.mutable_stats());
+      if (final) ToProto(session->Stats(sessions->counters()), chunk.mutable_stats());
       if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream closed by the client");
     }
     if (final) return grpc::Status::OK;
@@ -89,8 +111,10 @@ grpc::Status NetworkMonitorServiceImpl::GetCaptureResults(
 grpc::Status NetworkMonitorServiceImpl::StopCapture(grpc::ServerContext* context,
                                                     const network_monitor::StopCaptureRequest* request,
                                                     network_monitor::StopCaptureResponse* response) {
-  if (absl::Status s = allow_.Check(*context); !s.ok()) return ToGrpc(s);
-  auto found = sessions_->Stop(request->session_id());
+  auto admitted = Admit(*context);
+  if (!admitted.ok()) return ToGrpc(admitted.status());
+  session::SessionManager* const sessions = *admitted;
+  auto found = sessions->Stop(request->session_id());
   if (!found.ok()) return ToGrpc(found.status());
   const auto& session = *found;
   bool ended = session->WaitFinished(std::chrono::steady_clock::now() + options_.stop_wait);
@@ -103,13 +127,15 @@ grpc::Status NetworkMonitorServiceImpl::StopCapture(grpc::ServerContext* context
 grpc::Status NetworkMonitorServiceImpl::ListCaptures(grpc::ServerContext* context,
                                                      const network_monitor::ListCapturesRequest* /*request*/,
                                                      network_monitor::ListCapturesResponse* response) {
-  if (absl::Status s = allow_.Check(*context); !s.ok()) return ToGrpc(s);
-  for (const auto& s : sessions_->List()) {
+  auto admitted = Admit(*context);
+  if (!admitted.ok()) return ToGrpc(admitted.status());
+  session::SessionManager* const sessions = *admitted;
+  for (const auto& s : sessions->List()) {
     network_monitor::CaptureInfo* info = response->add_captures();
     info->set_session_id(s->id());
     ToProto(s->request(), info->mutable_filter());
     info->set_duration_seconds(s->request().duration_seconds);
-    ToProto(s->Stats(sessions_->counters()), info->mutable_stats());
+    ToProto(s->Stats(sessions->counters()), info->mutable_stats());
   }
   return grpc::Status::OK;
 }
@@ -117,12 +143,14 @@ grpc::Status NetworkMonitorServiceImpl::ListCaptures(grpc::ServerContext* contex
 grpc::Status NetworkMonitorServiceImpl::GetStatus(grpc::ServerContext* context,
                                                   const network_monitor::GetStatusRequest* /*request*/,
                                                   network_monitor::GetStatusResponse* response) {
-  if (absl::Status s = allow_.Check(*context); !s.ok()) return ToGrpc(s);
+  auto admitted = Admit(*context);
+  if (!admitted.ok()) return ToGrpc(admitted.status());
+  session::SessionManager* const sessions = *admitted;
   response->set_version(NETMON_VERSION);
   utsname u{};
   if (uname(&u) == 0) response->set_kernel(StrCat(u.sysname, " ", u.release, " ", u.machine));
-  response->set_live_sessions(static_cast<int32_t>(sessions_->live_count()));
-  response->set_retained_sessions(static_cast<int32_t>(sessions_->retained_count()));
+  response->set_live_sessions(static_cast<int32_t>(sessions->live_count()));
+  response->set_retained_sessions(static_cast<int32_t>(sessions->retained_count()));
   if (status_.hooks) {
     for (const bpf::HookInfo& h : status_.hooks()) {
       network_monitor::HookStatus* hs = response->add_hooks();
@@ -132,6 +160,13 @@ grpc::Status NetworkMonitorServiceImpl::GetStatus(grpc::ServerContext* context,
       hs->set_degraded(h.degraded);
       hs->set_detail(h.detail);
     }
+  }
+  for (const bpf::ProgramLoad& p : status_.programs) {
+    network_monitor::ProgramLoad* pl = response->add_programs();
+    pl->set_object(p.object);
+    pl->set_name(p.name);
+    pl->set_verified_insns(p.verified_insns);
+    pl->set_load_ns(static_cast<int64_t>(p.load_ns));
   }
   for (const std::string& i : status_.interfaces) response->add_interfaces(i);
   return grpc::Status::OK;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bpf/hook_info.h"
+#include "bpf/program_load.h"
 #include "network_monitor.grpc.pb.h"
 #include "rpc/client_identity.h"
 #include "session/session_manager.h"
@@ -33,12 +34,17 @@ struct ServiceOptions {
 struct StatusSource {
   std::function<std::vector<bpf::HookInfo>()> hooks;
   std::vector<std::string> interfaces;
+  std::vector<bpf::ProgramLoad> programs;  // what each BPF program cost to load at start-up
 };
 
 class NetworkMonitorServiceImpl final : public network_monitor::NetworkMonitorService::Service {
  public:
   NetworkMonitorServiceImpl(session::SessionManager* sessions, ClientAllowList allow, StatusSource status,
                             ServiceOptions options = {});
+  // A server still starting (loading its BPF programs): every call answers UNAVAILABLE, saying so, until Ready().
+  explicit NetworkMonitorServiceImpl(ClientAllowList allow, ServiceOptions options = {});
+  // Serve from now on. Once only; `sessions` must outlive the service.
+  void Ready(session::SessionManager* sessions, StatusSource status);
 
   // Ends every follower's stream at its next check (server shutdown after the captures ended).
   void Shutdown() { shutting_down_ = true; }
@@ -55,9 +61,12 @@ class NetworkMonitorServiceImpl final : public network_monitor::NetworkMonitorSe
                          network_monitor::GetStatusResponse* response) override;
 
  private:
-  session::SessionManager* const sessions_;
+  // The caller's right to call, then the sessions: UNAVAILABLE while starting.
+  absl::StatusOr<session::SessionManager*> Admit(const grpc::ServerContext& context) const;
+
+  std::atomic<session::SessionManager*> sessions_{nullptr};  // null while starting; status_ is set before it
   const ClientAllowList allow_;
-  const StatusSource status_;
+  StatusSource status_;
   const ServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
 };

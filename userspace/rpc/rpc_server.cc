@@ -11,7 +11,7 @@ namespace netmon::rpc {
 
 absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& listen_address,
                                                             const SecurityConfig& security,
-                                                            const std::vector<grpc::Service*>& services) {
+                                                            const std::vector<grpc::Service*>& services, bool serving) {
   NETMON_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(security, listen_address));
   // Global switch, read when a server is built: every server of this process serves grpc.health.v1.Health.
   grpc::EnableDefaultHealthCheckService(true);
@@ -24,8 +24,12 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& l
     return absl::UnavailableError(
         StrCat("cannot listen on ", listen_address, " (address in use, not local, or not permitted?)"));
   }
-  if (auto* health = out->server_->GetHealthCheckService()) health->SetServingStatus(true);
+  out->SetServing(serving);
   return out;
+}
+
+void RpcServer::SetServing(bool serving) {
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
 }
 
 RpcServer::~RpcServer() {

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "bpf/hook_info.h"
+#include "bpf/program_load.h"
 #include "flow/flow_sample.h"
 #include "join/owner_resolver.h"
 #include "netmon/abi.h"
@@ -50,6 +51,8 @@ class CaptureBackend {
   // The kernel's socket-owner maps, for the join.
   virtual join::OwnerSource Owners() = 0;
   virtual std::vector<bpf::HookInfo> Hooks() const = 0;
+  // What each BPF program cost to load, in load order (none for backends without a kernel).
+  virtual std::vector<bpf::ProgramLoad> ProgramLoads() const { return {}; }
   // Loss and bail-out counters by name ("kernel.dns_ringbuf_full" ...), totals since start.
   virtual std::map<std::string, uint64_t> Counters() = 0;
 };

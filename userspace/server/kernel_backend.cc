@@ -181,6 +181,15 @@ std::vector<bpf::HookInfo> KernelBackend::Hooks() const {
   return out;
 }
 
+std::vector<bpf::ProgramLoad> KernelBackend::ProgramLoads() const {
+  std::vector<bpf::ProgramLoad> out = sock_->ProgramLoads();
+  for (const PacketGroup& g : packets_) {
+    std::vector<bpf::ProgramLoad> p = g.layer->ProgramLoads();
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
 std::map<std::string, uint64_t> KernelBackend::Counters() {
   std::map<std::string, uint64_t> out;
   auto c = maps_.ReadCounters();

@@ -36,6 +36,7 @@ class KernelBackend final : public CaptureBackend {
   void SweepReleased(uint64_t now_monotonic_ns) override;
   join::OwnerSource Owners() override;
   std::vector<bpf::HookInfo> Hooks() const override;
+  std::vector<bpf::ProgramLoad> ProgramLoads() const override;
   std::map<std::string, uint64_t> Counters() override;
 
  private:

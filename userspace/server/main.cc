@@ -145,16 +145,29 @@ int Run(int argc, char** argv) {
   bpf::RouteLibbpfLog();  // from now on one log stream: libbpf's messages go through ours
 
   bpf::KeepCreatedClsact(true);  // see there: no qdisc churn at every capture start and end
-  auto backend = KernelBackend::Create(*config);
-  if (!backend.ok()) return Fail(1, StrCat("cannot load the capture programs: ", backend.status().message()));
 
-  // Before any other thread exists (capabilities are per thread; gRPC and the engine start theirs below).
+  // Before any other thread exists (capabilities are per thread; gRPC and the engine start theirs below). What
+  // loading and attaching need is kept.
   size_t colon = config->listen_addr.rfind(':');
   bool low_port = config->listen_addr.rfind("unix", 0) != 0 && colon != std::string::npos &&
                   std::atoi(config->listen_addr.c_str() + colon + 1) < 1024 &&
                   std::atoi(config->listen_addr.c_str() + colon + 1) > 0;
   if (absl::Status s = KeepOnlyCapabilities(ServerCapabilities(low_port)); !s.ok()) {
     NETMON_LOG(kWarn, "server", "could not drop capabilities: ", s.message());
+  }
+
+  // Listen first: while the programs load, a client gets UNAVAILABLE saying the server is starting (and the
+  // health service NOT_SERVING), not a refused connection or a hang.
+  rpc::ServiceOptions so;
+  so.chunk_max_events = config->chunk_max_events;
+  rpc::NetworkMonitorServiceImpl service(rpc::ClientAllowList(config->allowed_clients), so);
+  auto server = rpc::RpcServer::Start(config->listen_addr, config->security, {&service}, /*serving=*/false);
+  if (!server.ok()) return Fail(1, std::string(server.status().message()));
+
+  auto backend = KernelBackend::Create(*config);
+  if (!backend.ok()) {
+    (*server)->Shutdown(std::chrono::milliseconds(0));
+    return Fail(1, StrCat("cannot load the capture programs: ", backend.status().message()));
   }
 
   EngineOptions eo;
@@ -177,14 +190,13 @@ int Run(int argc, char** argv) {
   for (const auto& i : config->interfaces) {
     status.interfaces.push_back(i.netns.empty() ? i.name : StrCat(i.name, "@", i.netns));
   }
-  rpc::ServiceOptions so;
-  so.chunk_max_events = config->chunk_max_events;
-  rpc::NetworkMonitorServiceImpl service(&sessions, rpc::ClientAllowList(config->allowed_clients), status, so);
-  auto server = rpc::RpcServer::Start(config->listen_addr, config->security, {&service});
-  if (!server.ok()) {
-    engine.Stop(std::chrono::milliseconds(0));
-    return Fail(1, std::string(server.status().message()));
-  }
+  status.programs = (*backend)->ProgramLoads();
+  uint64_t verify_ns = 0;
+  for (const bpf::ProgramLoad& p : status.programs) verify_ns += p.load_ns;
+  NETMON_LOG(kInfo, "server", "loaded ", status.programs.size(), " BPF programs in ", verify_ns / 1'000'000,
+             " ms of verification");
+  service.Ready(&sessions, std::move(status));
+  (*server)->SetServing(true);
   NETMON_LOG(kInfo, "server", "serving on ", config->listen_addr, " (", config->security.mtls() ? "mtls" : "plaintext",
              "), ", config->interfaces.size(), " interfaces, capabilities ", EffectiveCapabilities());
   std::printf("{\"listening\": \"%s\", \"port\": %d, \"pid\": %d}\n", config->listen_addr.c_str(), (*server)->port(),

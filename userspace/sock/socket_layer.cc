@@ -17,6 +17,7 @@
 #include "bpf/abi_check.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/link.h"
+#include "bpf/program_load.h"
 #include "bpf/ring_buffer.h"
 #include "bpf/skeleton.h"
 #include "common/log.h"
@@ -72,7 +73,8 @@ struct SocketLayer::Impl {
   IterSkel iter;
   FentrySkel fentry;
   KprobeSkel kprobe;
-  std::map<ObjectId, std::set<std::string>> loaded_with;  // the programs each loaded object was loaded with
+  std::map<ObjectId, std::set<std::string>> loaded_with;    // the programs each loaded object was loaded with
+  std::map<ObjectId, std::vector<bpf::ProgramLoad>> loads;  // what each loaded object's programs cost to load
   UniqueFd cgroup_fd;
   std::vector<bpf::Link> links;
   bpf::RingBuffer ring;
@@ -163,6 +165,7 @@ struct SocketLayer::Impl {
       case ObjectId::kUserspace: break;
     }
     loaded_with.erase(id);
+    loads.erase(id);
   }
 
   // Probe -> choose -> load, re-choosing when the kernel refuses a chosen program. Each object is loaded (and each
@@ -215,10 +218,13 @@ struct SocketLayer::Impl {
         }
         if (want.empty() && id != ObjectId::kMain) continue;
         bpf::TakeProgramRefusals();
+        const uint64_t started = bpf::BoottimeNs();
         absl::Status st = LoadObject(id, want);
         std::vector<bpf::ProgramRefusal> refusals = bpf::TakeProgramRefusals();
         if (st.ok()) {
           loaded_with[id] = want;
+          const struct bpf_object* obj = Object(id);
+          loads[id] = bpf::DescribeLoads(bpf_object__name(obj), obj, started);
           continue;
         }
         ResetObject(id);
@@ -430,6 +436,12 @@ void SocketLayer::SweepReleased(uint64_t now_monotonic_ns) {
     bpf_map_delete_elem(state_fd, &cookie);
     if (impl_->shared->DeleteOwner(cookie).ok()) impl_->owners_deleted.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+std::vector<bpf::ProgramLoad> SocketLayer::ProgramLoads() const {
+  std::vector<bpf::ProgramLoad> out;
+  for (const auto& [id, loads] : impl_->loads) out.insert(out.end(), loads.begin(), loads.end());
+  return out;
 }
 
 std::vector<bpf::HookInfo> SocketLayer::Hooks() const {

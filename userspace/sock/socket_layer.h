@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "bpf/hook_info.h"
+#include "bpf/program_load.h"
 #include "bpf/shared_maps.h"
 #include "netmon/abi.h"
 #include "proc/process_cache.h"
@@ -78,6 +79,8 @@ class SocketLayer {
   // Deletes owners (and their tuples and state) released more than the grace ago.
   void SweepReleased(uint64_t now_monotonic_ns);
   std::vector<bpf::HookInfo> Hooks() const;
+  // What each loaded program cost to load (verifier steps, time), in load order.
+  std::vector<bpf::ProgramLoad> ProgramLoads() const;
 
   // The join's lookups: owner of a cookie; cookie of an ingress tuple (exact, then bound, then any-address key).
   std::optional<netmon_owner> LookupOwner(uint64_t cookie) const;

@@ -113,6 +113,11 @@ struct netmon_tuple_owner {
 /*
  * Value of netmon_flows (per-CPU LRU hash, key struct netmon_tuple). Counters are totals since the flow was
  * first seen; userspace reports deltas. L3 bytes: IP header + payload, as NetFlow counts octets.
+ *
+ * The first packet of a flow on a CPU does the costly work (socket cookie by tuple, owner, the session
+ * filters) and caches the outcome in `verdict`, valid while the filter and owner generations it was decided
+ * under are current (struct netmon_filter_state). Later packets of the flow cost one lookup: they are
+ * counted, or (NETMON_VERDICT_DROP, an entry with no counts and first_seen_ns 0) left alone.
  */
 struct netmon_flow_stats {
 	__u64 cookie; /* owning socket, 0 = not attributed by the packet layer */
@@ -123,8 +128,19 @@ struct netmon_flow_stats {
 	__u8 tcp_flags[NETMON_DIR_COUNT]; /* OR of TCP flags seen per direction */
 	__u8 first_dir;			  /* enum netmon_dir of the first packet seen: initiator hint */
 	__u8 syn_dir;			  /* 1 + dir of a SYN without ACK (initiator), 0 = none seen */
-	__u8 pad[4];
-}; /* 64 bytes */
+	__u8 verdict;			  /* enum netmon_flow_verdict cached for this CPU's slot */
+	__u8 pad[3];
+	__u32 filter_gen; /* netmon_filter_st[NETMON_FILTER_ST_SESSIONS].generation the verdict was decided
+			     under */
+	__u32 owner_gen; /* netmon_filter_st[NETMON_FILTER_ST_OWNERS].generation the verdict was decided under
+			  */
+};			 /* 72 bytes */
+
+enum netmon_flow_verdict {
+	NETMON_VERDICT_NONE = 0, /* decide on the next packet */
+	NETMON_VERDICT_COUNT = 1,
+	NETMON_VERDICT_DROP = 2, /* no live session wants the flow */
+};
 
 /* Value of netmon_ifaces (key: __u32 ifindex): what the packet layer needs to know per attached interface. */
 struct netmon_iface {
@@ -156,11 +172,33 @@ struct netmon_filter {
 	__u32 pad;
 }; /* 48 bytes */
 
-/* Value of netmon_filter_st[0]. */
+/*
+ * Values of netmon_filter_st (ARRAY, two entries). [NETMON_FILTER_ST_SESSIONS] is written by userspace only:
+ * the filters in use and a generation it bumps at every change. [NETMON_FILTER_ST_OWNERS] is written by BPF
+ * only: its generation is bumped (atomically) whenever a socket's owner changes to another process, which may
+ * change a flow's verdict under a PID filter. Either generation moving makes cached flow verdicts stale.
+ */
+#define NETMON_FILTER_ST_SESSIONS 0
+#define NETMON_FILTER_ST_OWNERS 1
+#define NETMON_FILTER_ST_ENTRIES 2
+
 struct netmon_filter_state {
-	__u32 count; /* entries of netmon_filters in use; 0 = count nothing */
+	__u32 count;	  /* entries of netmon_filters in use; 0 = count nothing ([SESSIONS] only) */
+	__u32 generation; /* starts at 1; cached verdicts carry the one they were decided under */
+	__u32 flags;	  /* enum netmon_filter_state_flags ([SESSIONS] only) */
 	__u32 pad;
 };
+
+enum netmon_filter_state_flags {
+	NETMON_FSTATE_PID =
+		1 << 0, /* some live filter names a process: a flow's verdict depends on its owner */
+};
+
+/* The packet layer's stand-in for "owner not known yet" (data before accept(), an unseen socket): passes
+ * every PID filter, so nothing is lost to a filter before userspace, which resolves the owner when it reads
+ * the flow, applies each session's filter exactly. The socket layer passes 0 (its records name known owners).
+ */
+#define NETMON_TGID_UNKNOWN 0xffffffffu
 
 /* Per-CPU counters (netmon_counters, a PERCPU_ARRAY indexed by this enum): every loss and bail-out. */
 enum netmon_counter {

@@ -25,11 +25,12 @@ static __always_inline int netmon_prefix_match(const __u8 *a, const __u8 *b, __u
 	return 1;
 }
 
-/* `tgid` is the owning process if known, 0 if not: a PID filter never matches unattributed traffic. */
+/* `tgid` is the owning process if known, 0 if not: a PID filter never matches unattributed traffic, except
+ * NETMON_TGID_UNKNOWN (the packet layer's "not known yet"), which every PID filter lets through. */
 static __always_inline int netmon_filter_match_one(const struct netmon_filter *f,
 						   const struct netmon_tuple *t, __u32 tgid)
 {
-	if ((f->flags & NETMON_FILTER_PID) && f->tgid != tgid)
+	if ((f->flags & NETMON_FILTER_PID) && f->tgid != tgid && tgid != NETMON_TGID_UNKNOWN)
 		return 0;
 	if ((f->flags & NETMON_FILTER_PORT) && f->port != t->local_port && f->port != t->remote_port)
 		return 0;

@@ -51,10 +51,19 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, NETMON_FILTER_ST_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct netmon_filter_state);
 } netmon_filter_st SEC(".maps");
+
+/* A socket's owner changed to another process: cached flow verdicts may be wrong now (abi.h). */
+static __always_inline void netmon_owner_changed(void)
+{
+	__u32 k = NETMON_FILTER_ST_OWNERS;
+	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &k);
+	if (st)
+		__sync_fetch_and_add(&st->generation, 1);
+}
 
 static __always_inline void netmon_count(__u32 counter, __u64 n)
 {

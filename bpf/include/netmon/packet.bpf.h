@@ -108,32 +108,12 @@ static __always_inline void netmon_learn_tuple(const struct netmon_tuple *t, __u
 		netmon_count(NETMON_CTR_TUPLES_ADDED, 1);
 }
 
-static __always_inline void netmon_flow_update(const struct netmon_tuple *t, __u64 cookie, __u8 dir,
-					       __u32 len, __u8 tcp_flags, __u8 syn_dir)
+/* Counts one packet in this CPU's slot of a flow. A slot starts zeroed on CPUs other than the inserting one.
+ */
+static __always_inline void netmon_flow_count(struct netmon_flow_stats *s, __u8 dir, __u32 len,
+					      __u8 tcp_flags, __u8 syn_dir)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct netmon_flow_stats *s = bpf_map_lookup_elem(&netmon_flows, t);
-	if (!s) {
-		struct netmon_flow_stats init = {};
-		init.cookie = cookie;
-		init.bytes[dir & 1] = len;
-		init.packets[dir & 1] = 1;
-		init.first_seen_ns = now;
-		init.last_seen_ns = now;
-		init.tcp_flags[dir & 1] = tcp_flags;
-		init.first_dir = dir;
-		init.syn_dir = syn_dir;
-		if (bpf_map_update_elem(&netmon_flows, t, &init, BPF_NOEXIST) == 0)
-			return;
-		/* Another CPU inserted the flow in between: its slot for this CPU is zeroed, update it below.
-		 */
-		s = bpf_map_lookup_elem(&netmon_flows, t);
-		if (!s) {
-			netmon_count(NETMON_CTR_FLOW_UPDATE_FAIL, 1);
-			return;
-		}
-	}
-	/* A per-CPU slot starts zeroed on CPUs other than the inserting one. */
 	if (s->first_seen_ns == 0) {
 		s->first_seen_ns = now;
 		s->first_dir = dir;
@@ -144,8 +124,63 @@ static __always_inline void netmon_flow_update(const struct netmon_tuple *t, __u
 	s->tcp_flags[dir & 1] |= tcp_flags;
 	if (syn_dir && !s->syn_dir)
 		s->syn_dir = syn_dir;
+}
+
+/* What a flow's slow path decided, to cache in its slot (abi.h, struct netmon_flow_stats). */
+struct netmon_flow_verdict_args {
+	__u8 verdict; /* enum netmon_flow_verdict; NONE = decide again on the next packet */
+	__u32 filter_gen;
+	__u32 owner_gen;
+};
+
+static __always_inline void netmon_flow_remember(struct netmon_flow_stats *s, __u64 cookie,
+						 const struct netmon_flow_verdict_args *v)
+{
+	s->verdict = v->verdict;
+	s->filter_gen = v->filter_gen;
+	s->owner_gen = v->owner_gen;
 	if (cookie && s->cookie != cookie)
 		s->cookie = cookie;
+}
+
+/*
+ * The slow path's write: the flow's slot (`s`, or a new entry) takes the verdict, and is counted unless the
+ * verdict is DROP (a DROP entry keeps no counts and first_seen_ns 0, so userspace skips it).
+ */
+static __always_inline void netmon_flow_update(const struct netmon_tuple *t, struct netmon_flow_stats *s,
+					       __u64 cookie, __u8 dir, __u32 len, __u8 tcp_flags,
+					       __u8 syn_dir, const struct netmon_flow_verdict_args *v)
+{
+	const int count = v->verdict != NETMON_VERDICT_DROP;
+	if (!s) {
+		struct netmon_flow_stats init = {};
+		init.cookie = cookie;
+		init.verdict = v->verdict;
+		init.filter_gen = v->filter_gen;
+		init.owner_gen = v->owner_gen;
+		if (count) {
+			__u64 now = bpf_ktime_get_ns();
+			init.bytes[dir & 1] = len;
+			init.packets[dir & 1] = 1;
+			init.first_seen_ns = now;
+			init.last_seen_ns = now;
+			init.tcp_flags[dir & 1] = tcp_flags;
+			init.first_dir = dir;
+			init.syn_dir = syn_dir;
+		}
+		if (bpf_map_update_elem(&netmon_flows, t, &init, BPF_NOEXIST) == 0)
+			return;
+		/* Another CPU inserted the flow in between: its slot for this CPU is zeroed, update it below.
+		 */
+		s = bpf_map_lookup_elem(&netmon_flows, t);
+		if (!s) {
+			netmon_count(NETMON_CTR_FLOW_UPDATE_FAIL, 1);
+			return;
+		}
+	}
+	netmon_flow_remember(s, cookie, v);
+	if (count)
+		netmon_flow_count(s, dir, len, tcp_flags, syn_dir);
 }
 
 static __always_inline int netmon_is_dns_port(const struct netmon_pkt *p)
@@ -297,31 +332,56 @@ static __always_inline void netmon_account(NETMON_PKT_CTX *ctx, const struct net
 
 	struct netmon_tuple t = {};
 	netmon_make_tuple(p, dir, netns, &t);
-	if (cookie) {
-		/* Without ports (fragments) the key would be an address pair: not worth teaching the tuple
-		 * map. */
-		if (!(p->flags & NETMON_PKT_FRAG))
-			netmon_learn_tuple(&t, cookie);
-	} else {
-		cookie = netmon_lookup_cookie(&t);
-	}
-
-	__u32 tgid = 0;
-	if (cookie) {
-		struct netmon_owner *owner = bpf_map_lookup_elem(&netmon_owners, &cookie);
-		if (owner)
-			tgid = owner->tgid;
-	}
-	if (!netmon_pkt_filter_pass(&t, tgid)) {
-		netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);
-		return;
-	}
-
 	__u32 len = netmon_l3_len(p);
 	__u8 syn_dir = 0;
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (NETMON_TCP_SYN | NETMON_TCP_ACK)) == NETMON_TCP_SYN)
 		syn_dir = 1 + dir;
-	netmon_flow_update(&t, cookie, dir, len, p->tcp_flags, syn_dir);
+
+	/* Array lookups: the verifier inlines them into a bounds check and an add. */
+	__u32 k = NETMON_FILTER_ST_SESSIONS;
+	struct netmon_filter_state *sessions = bpf_map_lookup_elem(&netmon_filter_st, &k);
+	k = NETMON_FILTER_ST_OWNERS;
+	struct netmon_filter_state *owners = bpf_map_lookup_elem(&netmon_filter_st, &k);
+	if (!sessions || !owners)
+		return;
+	struct netmon_flow_verdict_args v = {.filter_gen = sessions->generation,
+					     .owner_gen = owners->generation};
+
+	/* A flow already decided on this CPU under the current filters and owners: one lookup. (An egress
+	 * packet whose socket differs from the cached one is a new connection on a reused tuple: decided
+	 * afresh.) */
+	struct netmon_flow_stats *s = bpf_map_lookup_elem(&netmon_flows, &t);
+	if (s && s->verdict != NETMON_VERDICT_NONE && s->filter_gen == v.filter_gen &&
+	    s->owner_gen == v.owner_gen && (!cookie || cookie == s->cookie)) {
+		if (s->verdict == NETMON_VERDICT_DROP) {
+			netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);
+			return;
+		}
+		netmon_flow_count(s, dir, len, p->tcp_flags, syn_dir);
+		cookie = s->cookie;
+	} else {
+		if (cookie) {
+			/* Without ports (fragments) the key would be an address pair: not worth teaching the
+			 * tuple map. */
+			if (!(p->flags & NETMON_PKT_FRAG))
+				netmon_learn_tuple(&t, cookie);
+		} else {
+			cookie = netmon_lookup_cookie(&t);
+		}
+		struct netmon_owner *owner = cookie ? bpf_map_lookup_elem(&netmon_owners, &cookie) : 0;
+		int pass = netmon_pkt_filter_pass(&t, owner ? owner->tgid : NETMON_TGID_UNKNOWN);
+		/* A verdict that rests on an owner not known yet is not kept: the owner may come (accept()).
+		 */
+		if (owner || !(sessions->flags & NETMON_FSTATE_PID))
+			v.verdict = pass ? NETMON_VERDICT_COUNT : NETMON_VERDICT_DROP;
+		if (!pass) {
+			netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);
+			if (v.verdict == NETMON_VERDICT_DROP)
+				netmon_flow_update(&t, s, cookie, dir, len, p->tcp_flags, syn_dir, &v);
+			return;
+		}
+		netmon_flow_update(&t, s, cookie, dir, len, p->tcp_flags, syn_dir, &v);
+	}
 	if (!cookie) {
 		netmon_count(NETMON_CTR_UNATTRIB_PACKETS, 1);
 		netmon_count(NETMON_CTR_UNATTRIB_BYTES, len);

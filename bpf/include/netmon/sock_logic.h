@@ -31,6 +31,10 @@
 #define NETMON_IPPROTO_TCP 6
 #define NETMON_IPPROTO_UDP 17
 
+/* uapi linux/stat.h: an inode's file type, and the socket type. */
+#define NETMON_S_IFMT 00170000
+#define NETMON_S_IFSOCK 0140000
+
 /* What a TCP state transition means for the socket layer. */
 enum netmon_tcp_action {
 	NETMON_ACT_NONE = 0,

@@ -238,9 +238,61 @@ TEST_F(TcTestRun, IngressAttributionThroughTupleMap) {
   EXPECT_TRUE(other.flows.empty());
   EXPECT_TRUE(other.dns.empty()) << "DNS is subject to the same filter";
   EXPECT_EQ(other.counters[NETMON_CTR_PACKETS_FILTERED], 1u);
-  // Unattributed traffic never matches a PID filter.
+  // Traffic whose owner is not known (yet) is kept under a PID filter and counted as unattributed: the owner
+  // may still come (data that arrives before accept()), and userspace applies each session's filter exactly
+  // once it resolves the owner.
   Observed unowned = h_->Run(h_->layer().prog_fd_tc_ingress(), fixtures::kV4Udp);
-  EXPECT_TRUE(unowned.flows.empty());
+  ASSERT_EQ(unowned.flows.size(), 1u);
+  EXPECT_EQ(unowned.flows[0].cookie, 0u);
+  EXPECT_EQ(unowned.counters[NETMON_CTR_UNATTRIB_PACKETS], 1u);
+}
+
+// The first packet of a flow decides (cookie, owner, filters) and caches the verdict in the flow's slot; later
+// packets follow it. A filter change or an owner handoff makes the cached verdict stale.
+TEST_F(TcTestRun, FlowVerdictIsCachedUntilFiltersOrOwnersChange) {
+  const fixtures::Packet& p = fixtures::kDnsRespA;  // 10.0.0.2:53 -> 10.0.0.1:53001
+  const FlowExpect fe{S4, C4, 53, 53001, kUdp};
+  const netmon_tuple exact = Orient(fe, NETMON_DIR_INGRESS, h_->netns());
+  netmon_owner owner{};
+  owner.tgid = 4242;
+  ASSERT_TRUE(h_->shared().PutOwner(77, owner).ok());
+  ASSERT_TRUE(h_->shared().PutTuple(exact, netmon_tuple_owner{77, 1}).ok());
+  netmon_filter pid{};
+  pid.flags = NETMON_FILTER_PID;
+  pid.tgid = 4243;  // another process
+  h_->SetFilters({pid});
+  h_->ClearFlows();
+  const int prog = h_->layer().prog_fd_tc_ingress();
+
+  Observed dropped = h_->RunKeepingFlows(prog, p.data, p.len, 3);
+  EXPECT_TRUE(dropped.flows.empty()) << "a DROP entry keeps no counts";
+  EXPECT_EQ(dropped.counters[NETMON_CTR_PACKETS_FILTERED], 3u);
+  netmon_flow_stats cached[256] = {};
+  ASSERT_EQ(bpf_map_lookup_elem(h_->layer().flows_map_fd(), &exact, cached), 0) << "the verdict is kept";
+  bool drop_cached = false;
+  for (const auto& slot : cached) drop_cached = drop_cached || slot.verdict == NETMON_VERDICT_DROP;
+  EXPECT_TRUE(drop_cached);
+
+  // The socket passes to the filtered process (fork after accept, fd passing): the socket layer bumps the owner
+  // generation, and the next packet decides again.
+  owner.tgid = 4243;
+  ASSERT_TRUE(h_->shared().PutOwner(77, owner).ok());
+  uint32_t k = NETMON_FILTER_ST_OWNERS;
+  netmon_filter_state owners{};
+  ASSERT_EQ(bpf_map_lookup_elem(h_->shared().filter_state_fd(), &k, &owners), 0);
+  ++owners.generation;
+  ASSERT_EQ(bpf_map_update_elem(h_->shared().filter_state_fd(), &k, &owners, BPF_ANY), 0);
+  Observed counted = h_->RunKeepingFlows(prog, p.data, p.len, 3);
+  ASSERT_EQ(counted.flows.size(), 1u);
+  EXPECT_EQ(counted.flows[0].packets[NETMON_DIR_INGRESS], 3u);
+  EXPECT_EQ(counted.flows[0].cookie, 77u);
+
+  // A new filter set that excludes it again: the cached COUNT is stale, the flow is dropped from the next packet.
+  pid.tgid = 4244;
+  h_->SetFilters({pid});
+  Observed again = h_->RunKeepingFlows(prog, p.data, p.len, 2);
+  EXPECT_TRUE(again.flows.empty());
+  EXPECT_EQ(again.counters[NETMON_CTR_PACKETS_FILTERED], 2u);
 }
 
 TEST_F(TcTestRun, InterfaceNotInMapKeysNetnsZero) {

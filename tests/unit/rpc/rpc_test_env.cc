@@ -54,10 +54,15 @@ SecurityConfig Mtls(const std::string& cert, const std::string& ca, const std::s
 
 ServerFixture::ServerFixture(Options options) {
   sessions_ = std::make_unique<session::SessionManager>(options.manager, &clock_);
-  service_ = std::make_unique<NetworkMonitorServiceImpl>(sessions_.get(), ClientAllowList(options.allowed_clients),
-                                                         options.status, options.service);
+  if (options.starting) {
+    status_ = options.status;
+    service_ = std::make_unique<NetworkMonitorServiceImpl>(ClientAllowList(options.allowed_clients), options.service);
+  } else {
+    service_ = std::make_unique<NetworkMonitorServiceImpl>(sessions_.get(), ClientAllowList(options.allowed_clients),
+                                                           options.status, options.service);
+  }
   SecurityConfig sec = options.mtls ? Mtls("server") : SecurityConfig{};
-  auto server = RpcServer::Start("127.0.0.1:0", sec, {service_.get()});
+  auto server = RpcServer::Start("127.0.0.1:0", sec, {service_.get()}, /*serving=*/!options.starting);
   if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
   server_ = std::move(*server);
   pump_ = std::thread([this] {
@@ -75,6 +80,11 @@ ServerFixture::~ServerFixture() {
   for (auto& s : sessions_->TakeEnding()) sessions_->Finish(s);
   service_->Shutdown();
   server_->Shutdown(std::chrono::milliseconds(2000));
+}
+
+void ServerFixture::MakeReady() {
+  service_->Ready(sessions_.get(), status_);
+  server_->SetServing(true);
 }
 
 std::string ServerFixture::address() const {

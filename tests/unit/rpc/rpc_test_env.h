@@ -42,12 +42,15 @@ class ServerFixture {
     std::vector<std::string> allowed_clients;
     StatusSource status;
     bool mtls = true;
+    bool starting = false;  // the service answers UNAVAILABLE ("starting") until MakeReady()
   };
   ServerFixture() : ServerFixture(Options{}) {}
   explicit ServerFixture(Options options);
   ~ServerFixture();
 
   std::string address() const;
+  // A `starting` fixture's service serves from now on (as netmon-server once its programs are loaded).
+  void MakeReady();
   session::SessionManager& sessions() { return *sessions_; }
   session::ManualClock& clock() { return clock_; }
   // A stub over a channel with the given client identity ("client", "agent", "other-client" ...).
@@ -60,6 +63,7 @@ class ServerFixture {
   std::unique_ptr<session::SessionManager> sessions_;
   std::unique_ptr<NetworkMonitorServiceImpl> service_;
   std::unique_ptr<RpcServer> server_;
+  StatusSource status_;
   std::atomic<bool> stop_{false};
   std::thread pump_;  // the engine's session duties: end captures whose time is up or that were stopped
 };

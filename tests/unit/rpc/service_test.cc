@@ -408,8 +408,8 @@ TEST(Service, StopListAndStatus) {
   ASSERT_EQ(status.interfaces_size(), 2);
 }
 
-TEST(Service, HealthServiceServes) {
-  ServerFixture f;
+// grpc.health.v1.Health/Check for the whole server: the response bytes (status 1 = SERVING, 2 = NOT_SERVING).
+std::string HealthCheck(ServerFixture& f) {
   grpc::GenericStub generic(f.Channel());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + 30s);
@@ -420,14 +420,52 @@ TEST(Service, HealthServiceServes) {
   generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                     [&](grpc::Status s) { done.set_value(s); });
   auto fut = done.get_future();
-  ASSERT_EQ(fut.wait_for(60s), std::future_status::ready);
+  if (fut.wait_for(60s) != std::future_status::ready) return "timeout";
   grpc::Status s = fut.get();
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  if (!s.ok()) return "error: " + s.error_message();
   std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
+  if (!response.Dump(&slices).ok()) return "unreadable";
   std::string bytes;
   for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  return bytes;
+}
+
+TEST(Service, HealthServiceServes) {
+  ServerFixture f;
+  EXPECT_EQ(HealthCheck(f), std::string("\x08\x01", 2));  // status: SERVING
+}
+
+// While netmon-server loads its programs it already listens: calls get UNAVAILABLE saying it is starting (not a
+// refused connection, not a hang), health says NOT_SERVING; once ready, the same calls succeed.
+TEST(Service, AStartingServerAnswersUnavailableUntilReady) {
+  ServerFixture::Options o;
+  o.starting = true;
+  o.status.programs = {{"netmon_sock", "netmon_set_state", 15473, 9'000'000}};
+  ServerFixture f(o);
+  auto stub = f.Stub();
+  grpc::Status s = Call(*stub, Start("early"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(s.error_message().find("starting"), std::string::npos) << s.error_message();
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+    network_monitor::GetStatusResponse status;
+    EXPECT_EQ(stub->GetStatus(&ctx, network_monitor::GetStatusRequest(), &status).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  EXPECT_EQ(HealthCheck(f), std::string("\x08\x02", 2));  // NOT_SERVING
+  f.MakeReady();
+  s = Call(*stub, Start("early"));
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(HealthCheck(f), std::string("\x08\x01", 2));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  network_monitor::GetStatusResponse status;
+  ASSERT_TRUE(stub->GetStatus(&ctx, network_monitor::GetStatusRequest(), &status).ok());
+  ASSERT_EQ(status.programs_size(), 1);
+  EXPECT_EQ(status.programs(0).name(), "netmon_set_state");
+  EXPECT_EQ(status.programs(0).verified_insns(), 15473u);
+  EXPECT_EQ(status.programs(0).load_ns(), 9'000'000);
 }
 
 }  // namespace
