@@ -9,6 +9,8 @@ Sections, in the order they run:
   pipeline     events/s join -> gRPC client (netmon_bench_pipeline), direct vs through netmon-agent
                (netmon-agent-bench), resident memory per retained event
   correlate    netmon-correlate's own benchmark driver (bench/correlate), when it is built
+  coldstart    netmon-server from exec to the first StartCapture answered (one interface, lo), CPU seconds, and
+               what each BPF program cost to verify (GetStatus: verifier steps, load time)
   latency      capture start latency against the real netmon-server: StartCapture -> attached -> first event
   overhead     throughput of four loads between testenv namespaces under five conditions (nothing; netmon
                capture, no filter; netmon capture, PID filter; tcpdump -w; bpftrace bytes per process),
@@ -595,6 +597,46 @@ def section_correlate(b, a):
     return {"command": "netmon_bench_correlate", "results": json.loads(last[-1]) if last else None}
 
 
+def section_coldstart(b, a, work):
+    rounds = 2 if a.smoke else 5
+    sock = os.path.join(work, "coldstart.sock")
+    cfg_path = os.path.join(work, "coldstart.json")
+    with open(cfg_path, "w") as f:
+        json.dump({"listen_addr": "unix:" + sock, "interfaces": ["lo"], "log_level": "warn"}, f)
+    ctl = [b.netmonctl, "--server", "unix:" + sock, "--insecure", "--quiet", "--timeout", "5"]
+    rows, status = [], None
+    for i in range(rounds):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(sock)
+        t0 = time.monotonic()
+        server = PROCS.spawn([b.server, "--config", cfg_path], stderr=subprocess.DEVNULL, deathsig=signal.SIGTERM)
+        try:
+            answered = None
+            while time.monotonic() - t0 < 30:
+                r = subprocess.run(ctl + ["capture", "--duration", "1", "--no-follow", "--session-id", "cold%d" % i],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if r.returncode == 0:
+                    answered = time.monotonic() - t0
+                    break
+                time.sleep(0.005)
+            if answered is None:
+                raise BenchError("netmon-server answered no StartCapture within 30 s")
+            rows.append({"seconds": answered, "cpu_seconds": cpu_seconds(server.pid)})
+            if status is None:
+                out = subprocess.run(ctl + ["status"], capture_output=True, text=True)
+                with contextlib.suppress(ValueError):
+                    status = json.loads(out.stdout)
+        finally:
+            PROCS.stop(server, signal.SIGTERM, 20)
+    programs = (status or {}).get("monitor", {}).get("programs", [])
+    return {"rounds": rows,
+            "median_seconds": statistics.median(r["seconds"] for r in rows),
+            "median_cpu_seconds": statistics.median(r["cpu_seconds"] or 0 for r in rows),
+            "programs": programs,
+            "programs_loaded": len(programs),
+            "max_program_load_ms": max((p["load_ms"] for p in programs), default=None)}
+
+
 def section_latency(env, b, a):
     rounds = 2 if a.smoke else 8
     secs = 6 + rounds * 2
@@ -929,6 +971,18 @@ def write_table(res, path):
             L.append("| %s | %.0f | %.0f | %.0f | %.1f |" % (r["program"], r["ns"], r["empty_ns"], r["marginal_ns"],
                                                           r["multiple_of_empty"] or 0))
         L.append("")
+    cs = res.get("coldstart")
+    if cs and "median_seconds" in cs:
+        L.append("**Cold start** (exec to the first StartCapture answered, one interface, median of %d): %.2f s, "
+                 "%.2f CPU s; %d BPF programs loaded, each verified once, the slowest in %.1f ms:" % (
+                     len(cs["rounds"]), cs["median_seconds"], cs["median_cpu_seconds"], cs["programs_loaded"],
+                     cs["max_program_load_ms"] or 0))
+        L.append("")
+        L.append("| object | program | verifier steps | load ms |")
+        L.append("|---|---|---|---|")
+        for p in cs["programs"]:
+            L.append("| %s | %s | %d | %.1f |" % (p["object"], p["name"], p["verified_insns"], p["load_ms"]))
+        L.append("")
     pl = res.get("pipeline")
     lat = res.get("latency")
     lo = res.get("loss")
@@ -1097,6 +1151,7 @@ class Bins:
         def p(*parts):
             return os.path.join(build, *parts)
         self.server = p("userspace", "server", "netmon-server")
+        self.netmonctl = p("userspace", "cli", "netmonctl")
         self.demo_env = p("tests", "e2e_agent", "netmon-demo-env")
         self.agent_bench = p("tests", "e2e_agent", "netmon-agent-bench")
         self.pipeline = p("tests", "e2e", "netmon_bench_pipeline")
@@ -1113,7 +1168,7 @@ class Bins:
         return [v for k, v in vars(self).items() if k != "correlate" and not os.path.exists(v)]
 
 
-SECTIONS = ["packet_cost", "pipeline", "correlate", "latency", "overhead", "bpf_stats", "loss"]
+SECTIONS = ["packet_cost", "pipeline", "correlate", "coldstart", "latency", "overhead", "bpf_stats", "loss"]
 
 
 def main():
@@ -1178,6 +1233,7 @@ def main():
         section("packet_cost", section_packet_cost, b, a)
         section("pipeline", section_pipeline, b, a)
         section("correlate", section_correlate, b, a)
+        section("coldstart", section_coldstart, b, a, work)
         if only & {"latency", "overhead", "bpf_stats", "loss"}:
             with Env(b, work) as env:
                 res["environment"] = {"client_if": env.client_if, "client_ip": env.client_ip,
