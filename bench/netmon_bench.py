@@ -623,7 +623,7 @@ def section_coldstart(b, a, work):
                 raise BenchError("netmon-server answered no StartCapture within 30 s")
             rows.append({"seconds": answered, "cpu_seconds": cpu_seconds(server.pid)})
             if status is None:
-                out = subprocess.run(ctl + ["status"], capture_output=True, text=True)
+                out = subprocess.run(ctl + ["status", "--format", "json"], capture_output=True, text=True)
                 with contextlib.suppress(ValueError):
                     status = json.loads(out.stdout)
         finally:
@@ -977,6 +977,9 @@ def write_table(res, path):
                  "%.2f CPU s; %d BPF programs loaded, each verified once, the slowest in %.1f ms:" % (
                      len(cs["rounds"]), cs["median_seconds"], cs["median_cpu_seconds"], cs["programs_loaded"],
                      cs["max_program_load_ms"] or 0))
+        L.append("")
+        L.append("(load ms: the gap between consecutive kernel load stamps; an object's first program also carries "
+                 "the object's preparation: maps, BTF, relocations)")
         L.append("")
         L.append("| object | program | verifier steps | load ms |")
         L.append("|---|---|---|---|")

@@ -24,7 +24,8 @@ uint64_t BoottimeNs();
 // The programs `obj` loaded, in load order. libbpf loads them one after another inside one bpf_object__load,
 // and the kernel stamps each when its load ends (bpf_prog_info.load_time), so a program's cost is its stamp
 // minus the one before (`started_boottime_ns`, read just before the load, for the first): verification and JIT,
-// plus libbpf's little work between two loads.
+// plus libbpf's work between two loads. The first program of an object also carries the object's preparation
+// (maps, BTF, relocations), so it reads high.
 std::vector<ProgramLoad> DescribeLoads(const std::string& object, const struct bpf_object* obj,
                                        uint64_t started_boottime_ns);
 

@@ -144,13 +144,24 @@ struct SocketLayer::Impl {
     return skel->Load();
   }
 
+  static const char* ObjectName(ObjectId id) {
+    switch (id) {
+      case ObjectId::kMain: return "netmon_sock";
+      case ObjectId::kIter: return "netmon_sock_iter";
+      case ObjectId::kFentry: return "netmon_sock_fentry";
+      case ObjectId::kKprobe: return "netmon_sock_kprobe";
+      case ObjectId::kUserspace: break;
+    }
+    return "";
+  }
+
   // Loads one object with `want`; the main object first, the others sharing its maps.
   absl::Status LoadObject(ObjectId id, const std::set<std::string>& want) {
     switch (id) {
       case ObjectId::kMain: return LoadMain(&main, want);
-      case ObjectId::kIter: return LoadFallback(&iter, "netmon_sock_iter", want);
-      case ObjectId::kFentry: return LoadFallback(&fentry, "netmon_sock_fentry", want);
-      case ObjectId::kKprobe: return LoadFallback(&kprobe, "netmon_sock_kprobe", want);
+      case ObjectId::kIter: return LoadFallback(&iter, ObjectName(id), want);
+      case ObjectId::kFentry: return LoadFallback(&fentry, ObjectName(id), want);
+      case ObjectId::kKprobe: return LoadFallback(&kprobe, ObjectName(id), want);
       case ObjectId::kUserspace: break;
     }
     return absl::OkStatus();
@@ -224,7 +235,7 @@ struct SocketLayer::Impl {
         if (st.ok()) {
           loaded_with[id] = want;
           const struct bpf_object* obj = Object(id);
-          loads[id] = bpf::DescribeLoads(bpf_object__name(obj), obj, started);
+          loads[id] = bpf::DescribeLoads(ObjectName(id), obj, started);
           continue;
         }
         ResetObject(id);
