@@ -154,21 +154,28 @@ uint64_t MonotonicNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// Every TCP/UDP socket of the namespace `netns`, entered through a process `pid` living in it. False (nothing
+// dumped) if that process exited meanwhile.
+absl::StatusOr<bool> DumpNamespace(uint32_t netns, uint32_t pid, std::vector<DiagSocket>* sockets) {
+  auto ns_fd = OpenNetns("/proc/" + std::to_string(pid) + "/ns/net");
+  if (!ns_fd.ok()) return false;
+  NetnsGuard in_ns(ns_fd->get());
+  if (!in_ns.ok()) return in_ns.status();
+  for (uint8_t family : {AF_INET, AF_INET6}) {
+    for (uint8_t protocol : {IPPROTO_TCP, IPPROTO_UDP}) {
+      NETMON_RETURN_IF_ERROR(Dump(family, protocol, netns, sockets));
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<uint64_t> AssignCookies(const std::map<uint32_t, uint32_t>& netns_tgid) {
   uint64_t reported = 0;
   for (const auto& [netns, tgid] : netns_tgid) {
-    auto ns_fd = OpenNetns("/proc/" + std::to_string(tgid) + "/ns/net");
-    if (!ns_fd.ok()) continue;  // the process exited meanwhile
     std::vector<DiagSocket> sockets;
-    NetnsGuard in_ns(ns_fd->get());
-    if (!in_ns.ok()) return in_ns.status();
-    for (uint8_t family : {AF_INET, AF_INET6}) {
-      for (uint8_t protocol : {IPPROTO_TCP, IPPROTO_UDP}) {
-        NETMON_RETURN_IF_ERROR(Dump(family, protocol, netns, &sockets));
-      }
-    }
+    NETMON_RETURN_IF_ERROR(DumpNamespace(netns, tgid, &sockets).status());
     reported += sockets.size();
   }
   return reported;
@@ -181,18 +188,9 @@ absl::StatusOr<SeedResult> SeedFromSockDiag(const bpf::SharedMaps& shared, const
   SeedResult result;
   std::map<uint32_t, ProcFacts> facts;
   for (const auto& [netns, pid] : netns_pid) {
-    auto ns_fd = OpenNetns("/proc/" + std::to_string(pid) + "/ns/net");
-    if (!ns_fd.ok()) continue;  // the process exited meanwhile
     std::vector<DiagSocket> sockets;
-    {
-      NetnsGuard in_ns(ns_fd->get());
-      if (!in_ns.ok()) return in_ns.status();
-      for (uint8_t family : {AF_INET, AF_INET6}) {
-        for (uint8_t protocol : {IPPROTO_TCP, IPPROTO_UDP}) {
-          NETMON_RETURN_IF_ERROR(Dump(family, protocol, netns, &sockets));
-        }
-      }
-    }
+    NETMON_ASSIGN_OR_RETURN(bool dumped, DumpNamespace(netns, pid, &sockets));
+    if (!dumped) continue;  // the process exited meanwhile
     ++result.netns;
     for (DiagSocket& s : sockets) {
       auto holder = inodes.find(s.inode);
