@@ -156,25 +156,15 @@ static __always_inline void netmon_owner_from_current_notask(struct netmon_owner
 
 __noinline int netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o);
 
-/* What netmon_capture records of a socket's new owner (an argument struct: global functions take five). */
-struct netmon_capture_args {
-	__u32 netns;
-	__u8 source;
-	__u8 role;
-	__u8 family;
-	__u8 proto;
-};
-
 /*
  * Process context: make the current process the socket's owner unless it already is. A different process
  * doing I/O on a socket (fork after accept, fd passing) takes it over: that process is the one responsible
  * for the traffic from now on. Returns 1 if the owner was (re)written. `notask` (compile-time): the caller
  * may not read the task (see netmon_owner_from_current_notask).
  */
-static __always_inline int netmon_capture_x(__u64 cookie, const struct netmon_capture_args *c, int notask)
+static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
+					  __u8 proto, int notask)
 {
-	__u32 netns = c->netns;
-	__u8 source = c->source, role = c->role, family = c->family, proto = c->proto;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct netmon_owner *cur = bpf_map_lookup_elem(&netmon_owners, &cookie);
 	if (cur && cur->tgid == tgid) {
@@ -213,14 +203,6 @@ static __always_inline int netmon_capture_x(__u64 cookie, const struct netmon_ca
 		netmon_count(NETMON_CTR_OWNERS_ADDED, 1);
 	netmon_emit_owner_record(cookie, &o);
 	return 1;
-}
-
-static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
-					  __u8 proto, int notask)
-{
-	struct netmon_capture_args c = {
-		.netns = netns, .source = source, .role = role, .family = family, .proto = proto};
-	return netmon_capture_x(cookie, &c, notask);
 }
 
 /* A struct sock field: a plain load where `direct` (the pointer is a BTF pointer the verifier tracks: tp_btf,
@@ -345,8 +327,8 @@ __noinline int netmon_sock_filter_tgid(__u32 tgid)
 /* Emits a lifecycle record if a live session's filter wants it. `o` may be NULL (owner unknown). A global
  * function, like netmon_emit_owner_record: the verifier checks it once per program, on its own, instead of
  * once per inlined call site and path (netmon_set_state emits on three paths). */
-__noinline int netmon_emit_record(__u64 cookie, const struct netmon_tuple *t, __u32 family,
-				  const struct netmon_owner *o, const struct netmon_emit_args *a)
+__noinline int netmon_emit(__u64 cookie, const struct netmon_tuple *t, __u32 family,
+			   const struct netmon_owner *o, const struct netmon_emit_args *a)
 {
 	if (!t || !a)
 		return 0;
@@ -379,12 +361,6 @@ __noinline int netmon_emit_record(__u64 cookie, const struct netmon_tuple *t, __
 	bpf_ringbuf_submit(e, netmon_ringbuf_wakeup(&netmon_sock_ev, backlog, NETMON_SOCK_WAKEUP_BYTES));
 	netmon_sctr(NETMON_SCTR_EVENTS);
 	return 1;
-}
-
-static __always_inline void netmon_emit(__u64 cookie, const struct netmon_tuple *t, __u8 family,
-					const struct netmon_owner *o, const struct netmon_emit_args *a)
-{
-	netmon_emit_record(cookie, t, family, o, a);
 }
 
 /* OWNER records let userspace read /proc/<pid>/{exe,cmdline} while the process still lives. */

@@ -39,8 +39,8 @@ static __always_inline struct netmon_iface *netmon_iface_of(__u32 ifindex)
 }
 
 /*
- * The shared filter check (maps.bpf.h) behind a global function: the verifier checks it once (~160k
- * instructions of its 16 x prefix-match loop) instead of once per path that reaches it.
+ * The shared filter check (maps.bpf.h) behind a global function: the verifier checks its loop over the
+ * sessions' filters once, instead of once per path that reaches it.
  */
 __noinline int netmon_pkt_filter_pass(const struct netmon_tuple *t, __u32 tgid)
 {
