@@ -30,17 +30,15 @@ static_assert(offsetof(struct netmon_sock_event, latency_ns) == 72);
 static_assert(offsetof(struct netmon_sock_event, owner) == 96);
 static_assert(sizeof(struct netmon_sock_event) == 168);
 static_assert(offsetof(struct netmon_dns_event, ifindex) == 60);
-static_assert(offsetof(struct netmon_dns_event, qname) == 80);
-static_assert(sizeof(struct netmon_dns_event) == 848);
+static_assert(offsetof(struct netmon_dns_event, payload) == 80);
+static_assert(sizeof(struct netmon_dns_event) == 592);
 static_assert(NETMON_CTR_MAX <= 64, "counter array sized for 64 entries at most");
 
 // packet layer
 static_assert(sizeof(struct netmon_packet_config) == 16);
 static_assert(offsetof(struct netmon_dns_event, dir) == 64);
-static_assert(offsetof(struct netmon_dns_event, msg_len) == 74);
-static_assert(offsetof(struct netmon_dns_event, payload) == 336);
+static_assert(offsetof(struct netmon_dns_event, msg_len) == 72);
 static_assert(NETMON_DNS_MAX_PAYLOAD == 512, "bpf/include/netmon/dns.bpf.h masks payload offsets with 511");
-static_assert(NETMON_DNS_MAX_NAME == 256, "bpf/include/netmon/dns.bpf.h masks qname offsets with 255");
 
 // socket layer
 static_assert(sizeof(struct netmon_sock_state) == 80);

@@ -13,26 +13,40 @@ bool IsV4Mapped(const uint8_t addr[16]) {
   return std::memcmp(addr, kPrefix, sizeof(kPrefix)) == 0;
 }
 
+namespace {
+
+// Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf, and this runs for every event the join
+// emits (~12% of the server's CPU under a DNS load, perf).
+char* FormatV4(const uint8_t* a, char* out) {
+  for (int i = 0; i < 4; ++i) {
+    if (i != 0) *out++ = '.';
+    out = std::to_chars(out, out + 3, a[i]).ptr;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string FormatIp(const uint8_t addr[16]) {
   char buf[INET6_ADDRSTRLEN];
-  const char* text =
-      IsV4Mapped(addr) ? inet_ntop(AF_INET, addr + 12, buf, sizeof(buf)) : inet_ntop(AF_INET6, addr, buf, sizeof(buf));
-  return text != nullptr ? std::string(text) : std::string("?");
+  if (IsV4Mapped(addr)) return std::string(buf, FormatV4(addr + 12, buf));
+  return inet_ntop(AF_INET6, addr, buf, sizeof(buf)) != nullptr ? std::string(buf) : std::string("?");
 }
 
 std::string FormatEndpoint(const uint8_t addr[16], uint16_t port) {
   char buf[INET6_ADDRSTRLEN + 9];
-  size_t n = 0;
-  bool v4 = IsV4Mapped(addr);
-  if (!v4) buf[n++] = '[';
-  const char* text = v4 ? inet_ntop(AF_INET, addr + 12, buf + n, sizeof(buf) - n)
-                        : inet_ntop(AF_INET6, addr, buf + n, sizeof(buf) - n);
-  if (text == nullptr) return "?";
-  n += std::strlen(buf + n);
-  if (!v4) buf[n++] = ']';
-  buf[n++] = ':';
-  auto res = std::to_chars(buf + n, buf + sizeof(buf), port);
-  return std::string(buf, res.ptr);
+  char* end;
+  if (IsV4Mapped(addr)) {
+    end = FormatV4(addr + 12, buf);
+  } else {
+    buf[0] = '[';
+    if (inet_ntop(AF_INET6, addr, buf + 1, sizeof(buf) - 1) == nullptr) return "?";
+    end = buf + 1 + std::strlen(buf + 1);
+    *end++ = ']';
+  }
+  *end++ = ':';
+  end = std::to_chars(end, buf + sizeof(buf), port).ptr;
+  return std::string(buf, end);
 }
 
 Endpoint LocalOf(const netmon_tuple& t) {

@@ -122,19 +122,30 @@ Joiner::Owner Joiner::Resolve(uint64_t cookie, Via cookie_via, const netmon_tupl
   return Owner{};
 }
 
-Joiner::FlowState& Joiner::StateFor(const netmon_tuple& tuple, uint64_t now_ns) {
+Joiner::FlowState& Joiner::StateFor(const netmon_tuple& tuple) {
   auto it = flows_.find(tuple);
   if (it != flows_.end()) return it->second;
-  if (flows_.size() >= options_.max_flows) {
-    // Full: drop closed flows first, then any. A dropped flow only loses its remembered attribution and
-    // direction (re-derived on its next interval); its counts are deltas and stay right.
-    Expire(now_ns);
-    while (flows_.size() >= options_.max_flows && !flows_.empty()) {
-      flows_.erase(flows_.begin());
-      ++stats_.flow_state_evicted;
-    }
+  // Full: the flow that closed first goes, else any. A dropped flow only loses its remembered attribution and
+  // direction (re-derived on its next interval); its counts are deltas and stay right. No walk here: under
+  // connection churn the table stays full, and a walk per new flow cost the server a third of a core.
+  while (flows_.size() >= options_.max_flows && !flows_.empty()) {
+    if (!DropOldestClosed()) flows_.erase(flows_.begin());
+    ++stats_.flow_state_evicted;
   }
   return flows_[tuple];
+}
+
+bool Joiner::DropOldestClosed() {
+  while (!closed_order_.empty()) {
+    auto [tuple, closed_ns] = closed_order_.front();
+    closed_order_.pop_front();
+    auto it = flows_.find(tuple);
+    if (it != flows_.end() && it->second.closed && it->second.closed_ns == closed_ns) {
+      flows_.erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 void Joiner::DecideInitiator(FlowState& st, const flow::FlowSample& s) {
@@ -181,7 +192,7 @@ void Joiner::OnFlows(std::span<const flow::FlowSample> samples, std::vector<Even
     uint64_t egress_p = s.packets[NETMON_DIR_EGRESS], ingress_p = s.packets[NETMON_DIR_INGRESS];
     if (egress_b == 0 && ingress_b == 0 && egress_p == 0 && ingress_p == 0) continue;
 
-    FlowState& st = StateFor(s.tuple, s.last_seen_ns);
+    FlowState& st = StateFor(s.tuple);
     // (Re-)attribute when we know nobody yet, or the packet layer names another socket (the tuple was reused).
     if (st.owner.tgid == 0 || (s.cookie != 0 && s.cookie != st.owner.cookie)) {
       Owner o = Resolve(s.cookie, Via::kSkbCookie, s.tuple);
@@ -254,7 +265,7 @@ void Joiner::OnSockEvent(const netmon_sock_event& ev, std::vector<Event>* out) {
   if (ev.type == NETMON_SOCK_OWNER) return;
   if (ev.type != NETMON_SOCK_CONNECT && ev.type != NETMON_SOCK_ACCEPT && ev.type != NETMON_SOCK_CLOSE) return;
 
-  FlowState& st = StateFor(ev.tuple, ev.ts_ns);
+  FlowState& st = StateFor(ev.tuple);
   if (owner.tgid == 0) owner = Resolve(ev.cookie, Via::kCookie, ev.tuple);
   if (owner.tgid == 0) owner = st.owner;  // the flow was attributed earlier (e.g. the owner is gone by now)
   if (owner.tgid != 0 && st.owner.tgid == 0) st.owner = owner;
@@ -312,6 +323,9 @@ void Joiner::OnSockEvent(const netmon_sock_event& ev, std::vector<Event>* out) {
           .FieldUint("packets_received", st.packets[NETMON_DIR_INGRESS]);
       st.closed = true;
       st.closed_ns = ev.ts_ns;
+      closed_order_.emplace_back(ev.tuple, ev.ts_ns);
+      // Bounded like flows_: a queue longer than the table holds entries of flows long gone.
+      if (closed_order_.size() > options_.max_flows) closed_order_.pop_front();
       if (ev.tuple.proto == IPPROTO_TCP) {
         tcp_.Close(StreamKey(ev.tuple, NETMON_DIR_EGRESS));
         tcp_.Close(StreamKey(ev.tuple, NETMON_DIR_INGRESS));
@@ -379,13 +393,10 @@ void Joiner::EmitDns(const netmon_dns_event& ev, std::span<const uint8_t> data, 
   const Endpoint& server = response ? pkt_src : pkt_dst;
 
   std::string name;
-  uint16_t qtype = ev.qtype;
+  uint16_t qtype = 0;
   if (!msg.questions.empty()) {
     name = msg.questions.front().name;
     qtype = msg.questions.front().qtype;
-  } else if (ev.name_len > 0 && id == ev.id) {
-    // The decoder got no question; the kernel's copy is raw label bytes, so keep it printable.
-    name = SanitizeComm(ev.qname, std::min<size_t>(ev.name_len, NETMON_DNS_MAX_NAME));
   }
 
   Owner owner = Resolve(ev.cookie, Via::kSkbCookie, ev.tuple);
@@ -458,17 +469,33 @@ void Joiner::EmitDns(const netmon_dns_event& ev, std::span<const uint8_t> data, 
 }
 
 void Joiner::Expire(uint64_t now_ns) {
-  for (auto it = flows_.begin(); it != flows_.end();) {
-    const FlowState& st = it->second;
-    bool idle = st.last_activity_ns + options_.flow_idle_ns < now_ns;
-    bool gone = st.closed && st.closed_ns + options_.closed_linger_ns < now_ns;
-    it = (idle || gone) ? flows_.erase(it) : std::next(it);
+  while (!closed_order_.empty() && closed_order_.front().second + options_.closed_linger_ns < now_ns) {
+    auto it = flows_.find(closed_order_.front().first);
+    if (it != flows_.end() && it->second.closed && it->second.closed_ns == closed_order_.front().second) {
+      flows_.erase(it);
+    }
+    closed_order_.pop_front();
+  }
+  if (now_ns >= next_idle_scan_ns_) {
+    next_idle_scan_ns_ = now_ns + options_.idle_scan_interval_ns;
+    for (auto it = flows_.begin(); it != flows_.end();) {
+      const FlowState& st = it->second;
+      bool idle = st.last_activity_ns + options_.flow_idle_ns < now_ns;
+      bool gone = st.closed && st.closed_ns + options_.closed_linger_ns < now_ns;
+      if (idle || gone) {
+        flows_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
   }
   stats_.dns_timeouts += dns_.Expire(now_ns).size();
 }
 
 void Joiner::Reset(uint64_t now_ns) {
   flows_.clear();
+  closed_order_.clear();
+  next_idle_scan_ns_ = 0;
   resolver_.Clear();
   dns_ = dns::DnsTracker(options_.dns);
   tcp_ = dns::TcpReassembler(options_.dns_tcp);

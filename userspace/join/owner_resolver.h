@@ -9,8 +9,8 @@
 #include <functional>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "netmon/abi.h"
 
 namespace netmon::join {
@@ -60,7 +60,9 @@ class OwnerResolver {
   size_t max_cached_;
   // Two generations approximate an LRU without per-hit bookkeeping: when `current_` fills up it becomes
   // `previous_` and the oldest generation is dropped; a hit in `previous_` is promoted.
-  std::unordered_map<uint64_t, netmon_owner> current_, previous_;
+  // Open addressing: one probe per lookup on the join's hottest path (perf: the node-based map's misses were ~7%
+  // of the server's CPU under connection churn).
+  absl::flat_hash_map<uint64_t, netmon_owner> current_, previous_;
   uint64_t kernel_lookups_ = 0;
 };
 

@@ -21,7 +21,6 @@
 #define NETMON_MAX_FILTERS 16
 #define NETMON_MAX_DNS_PORTS 4
 #define NETMON_DNS_MAX_PAYLOAD 512
-#define NETMON_DNS_MAX_NAME 256
 
 /* Map names (kept in one place so the loader shares them between objects by name). */
 #define NETMON_MAP_OWNERS "netmon_owners"
@@ -257,7 +256,9 @@ struct netmon_sock_event {
 	struct netmon_owner owner; /* owner at the time of the event; tgid 0 = none known */
 };				   /* 176 bytes */
 
-/* DNS messages on netmon_dns_ev (ring buffer): header fields parsed in the kernel plus a bounded copy. */
+/* DNS messages on netmon_dns_ev (ring buffer): header fields parsed in the kernel plus a bounded copy. The
+ * question and answers are decoded in userspace from the copy (userspace/dns): extracting the name in the kernel
+ * as well was a 255-step copy loop per DNS packet, and 256 bytes more of every record. */
 struct netmon_dns_event {
 	__u64 ts_ns;
 	__u64 cookie; /* owning socket if known, else 0 */
@@ -268,11 +269,9 @@ struct netmon_dns_event {
 	__u16 id;    /* DNS header id */
 	__u16 flags; /* DNS header flags word (QR, opcode, AA, TC, RD, RA, rcode) */
 	__u16 qdcount;
-	__u16 qtype;	/* type of the first question, 0 if unparsed */
-	__u16 msg_len;	/* length of the whole DNS message */
-	__u16 cap_len;	/* bytes copied into payload (<= NETMON_DNS_MAX_PAYLOAD) */
-	__u16 name_len; /* bytes of qname (dotted, no trailing dot), 0 if unparsed */
-	char qname[NETMON_DNS_MAX_NAME];
+	__u16 msg_len; /* length of the whole DNS message */
+	__u16 cap_len; /* bytes copied into payload (<= NETMON_DNS_MAX_PAYLOAD) */
+	__u8 pad[4];
 	__u8 payload[NETMON_DNS_MAX_PAYLOAD]; /* the message from its header on */
 };
 

@@ -293,17 +293,9 @@ __noinline int netmon_dns_emit(NETMON_PKT_CTX *ctx, const struct netmon_dns_req 
 	ev->id = 0;
 	ev->flags = 0;
 	ev->qdcount = 0;
-	if (parsed) {
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	if (parsed)
 		netmon_dns_fill_header(ev, ev->is_tcp ? hdr + 2 : hdr);
-		/* Computed from the record (which the verifier does not know) and bounded, rather than a
-		 * constant per transport, so the TCP and UDP paths through the name loops verify as one. */
-		netmon_dns_qname(ev,
-				 netmon_bound(NETMON_DNS_HDR_LEN + 2 * *(volatile __u8 *)&ev->is_tcp, 15));
-	} else {
-		ev->qtype = 0;
-		ev->name_len = 0;
-		ev->qname[0] = 0;
-	}
 	int truncated = p->proto == IPPROTO_TCP ? present > cap : msg_len > cap;
 	__u64 wakeup = netmon_ringbuf_wakeup(&netmon_dns_ev, backlog,
 					     bpf_ringbuf_query(&netmon_dns_ev, BPF_RB_RING_SIZE) / 8);

@@ -12,6 +12,7 @@
 
 #include "bpf/live_objects.h"
 #include "bpf/shared_maps.h"
+#include "dns_record.h"
 #include "flow/packet_layer.h"
 #include "live.h"
 
@@ -145,7 +146,7 @@ TEST_F(TcLive, DigQueriesCarryDigsSocketCookie) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].cookie, *cookie) << "the query record carries dig's socket cookie";
   EXPECT_EQ(events[0].dir, NETMON_DIR_EGRESS);
-  EXPECT_EQ(std::string(events[0].qname), "a.nm.test");
+  EXPECT_EQ(QuestionOf(events[0]).name, "a.nm.test");
   events.clear();
 
   // 2. Real resolutions: each query and its response carry the same (dig's) cookie; the response's comes from
@@ -177,9 +178,9 @@ TEST_F(TcLive, DigQueriesCarryDigsSocketCookie) {
     }
     ASSERT_NE(query, nullptr);
     ASSERT_NE(response, nullptr);
-    EXPECT_EQ(std::string(query->qname), ask.name);
-    EXPECT_EQ(std::string(response->qname), ask.name);
-    EXPECT_EQ(query->qtype, ask.qtype);
+    EXPECT_EQ(QuestionOf(*query).name, ask.name);
+    EXPECT_EQ(QuestionOf(*response).name, ask.name);
+    EXPECT_EQ(QuestionOf(*query).qtype, ask.qtype);
     EXPECT_EQ(query->id, response->id);
     EXPECT_EQ(response->flags & 0xf, ask.rcode);
     EXPECT_EQ(query->is_tcp, ask.tcp);
