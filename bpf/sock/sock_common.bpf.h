@@ -262,9 +262,9 @@ static __always_inline void netmon_put_tuple(const struct netmon_tuple *t, __u64
 		netmon_tuple_wildcard(&key, t, netmon_addr_is_zero(t->local_addr));
 	if (key.local_port == 0)
 		return; /* not bound yet: nothing to key on */
-	/* Looked up first: an LRU map's update takes a free element (evicting one when the map is full) before
-	 * it checks the key, so an insert that finds the key present still costs an eviction. Every connection
-	 * comes here with its key already present (CONNECT_DONE, accept()). */
+	/* Looked up first: an LRU map's update takes a free element (evicting one when the map is full)
+	 * before it checks the key, so an insert that finds the key present still costs an eviction. Every
+	 * connection comes here with its key already present (CONNECT_DONE, accept()). */
 	if (bpf_map_lookup_elem(&netmon_tuples, &key))
 		return;
 	struct netmon_tuple_owner v = {.cookie = cookie, .seen_ns = bpf_ktime_get_ns()};

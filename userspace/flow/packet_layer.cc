@@ -44,6 +44,8 @@ namespace {
 using TcSkeleton = NETMON_SKELETON(netmon_tc);
 using XdpSkeleton = NETMON_SKELETON(netmon_xdp);
 
+}  // namespace
+
 // Everything one interface needs from us, destroyed in reverse order of declaration (programs before the
 // netns handle they are detached in).
 struct AttachedIface {
@@ -56,6 +58,8 @@ struct AttachedIface {
   bpf::TcAttachment tc_ingress;
   bpf::XdpAttachment xdp_ingress;
 };
+
+namespace {
 
 absl::Status ValidateConfig(const PacketLayerConfig& cfg) {
   if (cfg.flow_entries == 0) return absl::InvalidArgumentError("packet layer: flow_entries must be > 0");
@@ -150,6 +154,7 @@ struct PacketLayer::Impl {
   uint64_t dns_short_records = 0;
   std::unique_ptr<FlowReader> reader;
   std::vector<std::unique_ptr<AttachedIface>> ifaces;
+  std::map<std::string, std::string> refused;  // interface -> why AttachEach could not attach it
 
   void DeleteIfaceEntries(const std::vector<std::unique_ptr<AttachedIface>>& list) const {
     int fd = bpf_map__fd(tc->maps.netmon_ifaces);
@@ -213,71 +218,112 @@ absl::StatusOr<std::unique_ptr<PacketLayer>> PacketLayer::Create(const bpf::Shar
   return std::unique_ptr<PacketLayer>(new PacketLayer(std::move(impl)));
 }
 
+absl::StatusOr<std::unique_ptr<AttachedIface>> PacketLayer::AttachOne(const InterfaceSpec& spec) {
+  Impl& m = *impl_;
+  auto resolved = Resolve(spec);
+  if (!resolved.ok()) return resolved.status();
+  for (const auto& a : m.ifaces) {
+    if (a->ifindex != resolved->ifindex) continue;
+    if (a->netns_inode == resolved->netns_inode) {
+      return absl::AlreadyExistsError(StrCat("interface ", spec.name, " is attached already"));
+    }
+    return absl::FailedPreconditionError(
+        StrCat("interfaces ", a->name, " (netns ", a->netns_inode, ") and ", spec.name, " (netns ",
+               resolved->netns_inode, ") share ifindex ", resolved->ifindex,
+               "; the packet layer tells interfaces apart by ifindex, so attach them from separate packet layers"));
+  }
+  const int ifaces_fd = bpf_map__fd(m.tc->maps.netmon_ifaces);
+  auto a = std::make_unique<AttachedIface>();
+  a->name = spec.name;
+  a->netns = std::move(resolved->netns);
+  a->netns_inode = resolved->netns_inode;
+  a->ifindex = resolved->ifindex;
+  a->xdp = spec.xdp_ingress;
+  // The interface's facts go in first, so the first packet counted already carries the right netns.
+  uint32_t key = static_cast<uint32_t>(a->ifindex);
+  netmon_iface value{.netns = a->netns_inode, .flags = resolved->flags};
+  if (int err = bpf_map_update_elem(ifaces_fd, &key, &value, BPF_ANY); err != 0) {
+    return ErrnoError("update map", NETMON_MAP_IFACES, err);
+  }
+  // On a failure below, `a` detaches what it holds as it goes out of scope; its map entry is removed here.
+  auto fail = [&](absl::Status st) {
+    bpf_map_delete_elem(ifaces_fd, &key);
+    return st;
+  };
+  bpf::TcTarget tc_target{a->name, a->ifindex, a->netns.get()};
+  auto egress =
+      bpf::TcAttachment::Attach(tc_target, bpf::TcDirection::kEgress, bpf_program__fd(m.tc->progs.netmon_tc_egress));
+  if (!egress.ok()) return fail(egress.status());
+  a->tc_egress = std::move(*egress);
+  if (a->xdp) {
+    auto xdp = bpf::XdpAttachment::Attach(bpf::XdpTarget{a->name, a->ifindex, a->netns.get()}, m.xdp_prog);
+    if (!xdp.ok()) return fail(xdp.status());
+    a->xdp_ingress = std::move(*xdp);
+  } else {
+    auto ingress = bpf::TcAttachment::Attach(tc_target, bpf::TcDirection::kIngress,
+                                             bpf_program__fd(m.tc->progs.netmon_tc_ingress));
+    if (!ingress.ok()) return fail(ingress.status());
+    a->tc_ingress = std::move(*ingress);
+  }
+  NETMON_LOG(kInfo, "flow", "attached to ", a->name, " (ifindex ", a->ifindex, ", netns ", a->netns_inode,
+             "): tc egress, ", a->xdp ? "xdp ingress, " + a->xdp_ingress.Describe() : "tc ingress");
+  return a;
+}
+
 absl::Status PacketLayer::Attach(const std::vector<InterfaceSpec>& specs) {
   Impl& m = *impl_;
   if (!m.ifaces.empty()) return absl::FailedPreconditionError("packet layer already attached; Detach() first");
   if (specs.empty()) return absl::InvalidArgumentError("packet layer: no interfaces to attach to");
-
-  std::vector<std::unique_ptr<AttachedIface>> staged;
-  // On any failure, staged attachments detach as `staged` goes out of scope; their netmon_ifaces entries are
-  // removed here.
-  auto fail = [&](absl::Status st) {
-    m.DeleteIfaceEntries(staged);
-    staged.clear();
-    return st;
-  };
-  std::map<int, std::pair<uint32_t, std::string>> by_ifindex;  // ifindex -> (netns inode, name)
-  const int ifaces_fd = bpf_map__fd(m.tc->maps.netmon_ifaces);
-
   for (const InterfaceSpec& spec : specs) {
-    auto resolved = Resolve(spec);
-    if (!resolved.ok()) return fail(resolved.status());
-    auto [it, fresh] = by_ifindex.try_emplace(resolved->ifindex, resolved->netns_inode, spec.name);
-    if (!fresh) {
-      if (it->second.first == resolved->netns_inode) {
-        return fail(absl::InvalidArgumentError(StrCat("interface ", spec.name, " is listed twice")));
+    auto a = AttachOne(spec);
+    if (!a.ok()) {
+      Detach();  // all or nothing
+      if (a.status().code() == absl::StatusCode::kAlreadyExists) {
+        return absl::InvalidArgumentError(StrCat("interface ", spec.name, " is listed twice"));
       }
-      return fail(absl::FailedPreconditionError(
-          StrCat("interfaces ", it->second.second, " (netns ", it->second.first, ") and ", spec.name, " (netns ",
-                 resolved->netns_inode, ") share ifindex ", resolved->ifindex,
-                 "; the packet layer tells interfaces apart by ifindex, so attach them from separate packet layers")));
+      return a.status();
     }
-    auto a = std::make_unique<AttachedIface>();
-    a->name = spec.name;
-    a->netns = std::move(resolved->netns);
-    a->netns_inode = resolved->netns_inode;
-    a->ifindex = resolved->ifindex;
-    a->xdp = spec.xdp_ingress;
-
-    // The interface's facts go in first, so the first packet counted already carries the right netns.
-    uint32_t key = static_cast<uint32_t>(a->ifindex);
-    netmon_iface value{.netns = a->netns_inode, .flags = resolved->flags};
-    if (int err = bpf_map_update_elem(ifaces_fd, &key, &value, BPF_ANY); err != 0) {
-      return fail(ErrnoError("update map", NETMON_MAP_IFACES, err));
-    }
-    staged.push_back(std::move(a));
-    AttachedIface& cur = *staged.back();
-
-    bpf::TcTarget tc_target{cur.name, cur.ifindex, cur.netns.get()};
-    auto egress =
-        bpf::TcAttachment::Attach(tc_target, bpf::TcDirection::kEgress, bpf_program__fd(m.tc->progs.netmon_tc_egress));
-    if (!egress.ok()) return fail(egress.status());
-    cur.tc_egress = std::move(*egress);
-    if (cur.xdp) {
-      auto xdp = bpf::XdpAttachment::Attach(bpf::XdpTarget{cur.name, cur.ifindex, cur.netns.get()}, m.xdp_prog);
-      if (!xdp.ok()) return fail(xdp.status());
-      cur.xdp_ingress = std::move(*xdp);
-    } else {
-      auto ingress = bpf::TcAttachment::Attach(tc_target, bpf::TcDirection::kIngress,
-                                               bpf_program__fd(m.tc->progs.netmon_tc_ingress));
-      if (!ingress.ok()) return fail(ingress.status());
-      cur.tc_ingress = std::move(*ingress);
-    }
-    NETMON_LOG(kInfo, "flow", "attached to ", cur.name, " (ifindex ", cur.ifindex, ", netns ", cur.netns_inode,
-               "): tc egress, ", cur.xdp ? "xdp ingress, " + cur.xdp_ingress.Describe() : "tc ingress");
+    m.ifaces.push_back(std::move(*a));
   }
-  m.ifaces = std::move(staged);
   return absl::OkStatus();
+}
+
+size_t PacketLayer::AttachEach(const std::vector<InterfaceSpec>& specs) {
+  Impl& m = *impl_;
+  size_t attached = 0;
+  for (const InterfaceSpec& spec : specs) {
+    auto a = AttachOne(spec);
+    if (a.ok()) {
+      m.ifaces.push_back(std::move(*a));
+      m.refused.erase(spec.name);
+      ++attached;
+    } else if (a.status().code() != absl::StatusCode::kAlreadyExists) {
+      std::string why(a.status().message());
+      auto [it, fresh] = m.refused.try_emplace(spec.name, why);
+      // Said once per reason: a refused link's every state change comes back here.
+      if (fresh || it->second != why) NETMON_LOG(kWarn, "flow", "not capturing on ", spec.name, ": ", why);
+      it->second = why;
+    }
+  }
+  return attached;
+}
+
+bool PacketLayer::DetachInterface(int ifindex) {
+  Impl& m = *impl_;
+  for (auto it = m.ifaces.begin(); it != m.ifaces.end(); ++it) {
+    if ((*it)->ifindex != ifindex) continue;
+    std::vector<std::unique_ptr<AttachedIface>> gone;
+    gone.push_back(std::move(*it));
+    m.ifaces.erase(it);
+    m.DeleteIfaceEntries(gone);
+    NETMON_LOG(kInfo, "flow", "detached from ", gone.front()->name, " (ifindex ", ifindex, ")");
+    return true;
+  }
+  return false;
+}
+
+std::map<std::string, std::string> PacketLayer::Refused() const {
+  return impl_->refused;
 }
 
 void PacketLayer::Detach() {
@@ -336,6 +382,8 @@ std::vector<bpf::ProgramLoad> PacketLayer::ProgramLoads() const {
 std::vector<bpf::HookInfo> PacketLayer::Hooks() const {
   std::vector<bpf::HookInfo> out;
   const Impl& m = *impl_;
+  // An interface that could not be attached: degraded, with the reason (the capture runs on the others).
+  for (const auto& [name, why] : m.refused) out.push_back({"tc.egress", "tc", false, true, StrCat(name, ": ", why)});
   if (m.ifaces.empty()) {
     out.push_back({"tc.ingress", "tc", false, false, "not attached"});
     out.push_back({"tc.egress", "tc", false, false, "not attached"});

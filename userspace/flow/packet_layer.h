@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -56,6 +57,13 @@ class PacketLayer {
   // Attaches to every interface: TC egress, and TC or XDP ingress. All or nothing: on failure nothing stays
   // attached. FailedPrecondition if already attached (Detach first).
   absl::Status Attach(const std::vector<InterfaceSpec>& ifaces);
+  // Attaches to each interface it can, keeping what it attached; an interface attached already is left as it is,
+  // one that cannot be attached is logged and kept in Refused() with the reason. Returns how many it attached.
+  size_t AttachEach(const std::vector<InterfaceSpec>& ifaces);
+  // Detaches one interface (gone, or no longer wanted); false if it was not attached.
+  bool DetachInterface(int ifindex);
+  // Interfaces AttachEach could not attach, with the reason (an interface attached later leaves the list).
+  std::map<std::string, std::string> Refused() const;
   // Removes every attachment (also run by the destructor). Flow counters stay readable.
   void Detach();
   bool attached() const;
@@ -86,6 +94,7 @@ class PacketLayer {
 
  private:
   struct Impl;
+  absl::StatusOr<std::unique_ptr<struct AttachedIface>> AttachOne(const InterfaceSpec& spec);
   explicit PacketLayer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

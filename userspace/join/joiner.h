@@ -32,8 +32,8 @@ namespace netmon::join {
 struct JoinOptions {
   size_t max_flows = 262144;  // per-flow state kept (attribution, direction, interval bounds, totals)
   size_t max_cached_owners = 65536;
-  uint64_t flow_idle_ns = 300'000'000'000;     // forget a flow's state after this long without traffic
-  uint64_t closed_linger_ns = 30'000'000'000;  // ... or this long after its CLOSE (late packets still join)
+  uint64_t flow_idle_ns = 300'000'000'000;          // forget a flow's state after this long without traffic
+  uint64_t closed_linger_ns = 30'000'000'000;       // ... or this long after its CLOSE (late packets still join)
   uint64_t idle_scan_interval_ns = 10'000'000'000;  // how often Expire walks every flow for idle ones
   dns::DnsTracker::Options dns;
   dns::TcpReassembler::Options dns_tcp;

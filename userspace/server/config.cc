@@ -129,6 +129,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const json& j) {
   }
   if (auto ifs = j.find("interfaces"); ifs != j.end()) {
     if (!ifs->is_array()) return absl::InvalidArgumentError("interfaces: must be a list");
+    c.all_interfaces = false;
     for (size_t i = 0; i < ifs->size(); ++i) {
       InterfaceConfig ic;
       NETMON_RETURN_IF_ERROR(ParseInterface((*ifs)[i], i, &ic));

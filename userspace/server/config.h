@@ -27,7 +27,9 @@ struct ServerConfig {
   std::string listen_addr = "127.0.0.1:50085";
   rpc::SecurityConfig security;              // default: mode none (plaintext), allowed on loopback only
   std::vector<std::string> allowed_clients;  // certificate CN/SAN allowed to call; empty = any verified client
-  std::vector<InterfaceConfig> interfaces;   // packet layer attachment points
+  std::vector<InterfaceConfig> interfaces;   // packet layer attachment points (an explicit list)
+  // No `interfaces` key: every interface of the server's namespace, lo included, and those that appear later.
+  bool all_interfaces = true;
 
   // Capture limits (design.md §4.4).
   int32_t max_sessions = 8;

@@ -39,7 +39,10 @@ absl::Status Engine::Apply(const std::vector<netmon_filter>& filters, size_t liv
         if (!a.ok()) {
           backend_->Detach();
           (void)backend_->SetFilters({});
-          result = absl::InternalError(StrCat("cannot attach the capture programs: ", a.message()));
+          std::string why = StrCat("cannot attach the capture programs: ", a.message());
+          // No interface at all could be attached: a fact of the host the caller can act on, not a fault here.
+          result = a.code() == absl::StatusCode::kFailedPrecondition ? absl::FailedPreconditionError(why)
+                                                                     : absl::InternalError(why);
         } else {
           NETMON_LOG(kInfo, "engine", "capture programs attached");
           if (absl::Status s = backend_->SeedExistingSockets(); !s.ok()) {

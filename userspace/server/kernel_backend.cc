@@ -58,6 +58,18 @@ absl::StatusOr<std::unique_ptr<KernelBackend>> KernelBackend::Create(const Serve
   pc.ringbuf_bytes = config.dns_ringbuf_bytes;
   pc.dns_ports = config.dns_ports;
   std::map<std::string, size_t> group_of_netns;  // netns path ("" = ours) -> index in packets_
+  if (config.all_interfaces) {
+    PacketGroup g;
+    NETMON_ASSIGN_OR_RETURN(g.layer, flow::PacketLayer::Create(b->maps_, pc));
+    g.every_interface = true;
+    b->packets_.push_back(std::move(g));
+    NETMON_ASSIGN_OR_RETURN(flow::LinkWatch watch, flow::LinkWatch::Open());
+    b->links_.emplace(std::move(watch));
+  } else if (config.interfaces.empty()) {
+    NETMON_LOG(kWarn, "server",
+               "\"interfaces\" is an empty list: captures get lifecycle events only, no DATA and no DNS (leave the "
+               "key out to capture on every interface)");
+  }
   for (const InterfaceConfig& ic : config.interfaces) {
     auto [it, added] = group_of_netns.try_emplace(ic.netns, b->packets_.size());
     if (added) {
@@ -79,6 +91,7 @@ absl::StatusOr<std::unique_ptr<KernelBackend>> KernelBackend::Create(const Serve
   if (!b->wait_fd_.valid()) return ErrnoError("epoll_create1", "ring buffers", errno);
   std::vector<int> rings = {b->sock_->events_map_fd()};
   for (const PacketGroup& g : b->packets_) rings.push_back(g.layer->dns_map_fd());
+  if (b->links_) rings.push_back(b->links_->fd());  // not a ring, but the wait should end on it too
   for (int fd : rings) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -96,13 +109,45 @@ KernelBackend::~KernelBackend() {
 
 absl::Status KernelBackend::Attach() {
   NETMON_RETURN_IF_ERROR(sock_->Attach());
+  // Each interface that can be attached is; the others are reported (GetStatus) and the capture runs without
+  // them. Only when no interface at all can be attached does the capture fail.
+  size_t attached = 0;
+  std::string refused;
   for (PacketGroup& g : packets_) {
-    if (absl::Status s = g.layer->Attach(g.interfaces); !s.ok()) {
-      Detach();  // all or nothing
-      return s;
+    std::vector<flow::InterfaceSpec> specs = g.interfaces;
+    if (g.every_interface) {
+      for (const flow::LinkChange& l : flow::ListLinks()) specs.push_back(flow::InterfaceSpec{l.name, false, -1});
     }
+    attached += g.layer->AttachEach(specs);
+    for (const auto& [name, why] : g.layer->Refused()) refused += StrCat(refused.empty() ? "" : "; ", name, ": ", why);
+  }
+  if (attached == 0 && !packets_.empty()) {
+    Detach();
+    return absl::FailedPreconditionError(StrCat("no interface could be attached (", refused, ")"));
   }
   return absl::OkStatus();
+}
+
+void KernelBackend::FollowLinks() {
+  if (!links_ || !attached()) return;
+  bool resync = false;
+  for (PacketGroup& g : packets_) {
+    if (!g.every_interface) continue;
+    links_->Drain(
+        [&](const flow::LinkChange& c) {
+          if (!c.added) {
+            g.layer->DetachInterface(c.ifindex);
+          } else if (!c.name.empty()) {
+            g.layer->AttachEach({flow::InterfaceSpec{c.name, false, -1}});
+          }
+        },
+        &resync);
+    if (resync) {
+      std::vector<flow::InterfaceSpec> specs;
+      for (const flow::LinkChange& l : flow::ListLinks()) specs.push_back(flow::InterfaceSpec{l.name, false, -1});
+      g.layer->AttachEach(specs);
+    }
+  }
 }
 
 void KernelBackend::Detach() {
@@ -129,6 +174,7 @@ int KernelBackend::PollSockEvents(int timeout_ms, const std::function<void(const
     epoll_event ev{};
     (void)epoll_wait(wait_fd_.get(), &ev, 1, timeout_ms);
   }
+  FollowLinks();
   return sock_->PollEvents(0, cb);
 }
 

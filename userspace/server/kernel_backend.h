@@ -6,12 +6,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "bpf/shared_maps.h"
 #include "common/unique_fd.h"
+#include "flow/link_watch.h"
 #include "flow/packet_layer.h"
 #include "server/capture_backend.h"
 #include "server/config.h"
@@ -51,9 +53,13 @@ class KernelBackend final : public CaptureBackend {
   struct PacketGroup {
     std::unique_ptr<flow::PacketLayer> layer;
     std::vector<flow::InterfaceSpec> interfaces;
+    bool every_interface = false;  // the server's namespace, every interface now and later (no `interfaces` key)
   };
+  // Attaches interfaces that appeared and detaches those that left (every_interface only).
+  void FollowLinks();
   std::vector<PacketGroup> packets_;
-  std::vector<UniqueFd> netns_fds_;  // keep the interfaces' namespaces open while we may attach there
+  std::vector<UniqueFd> netns_fds_;       // keep the interfaces' namespaces open while we may attach there
+  std::optional<flow::LinkWatch> links_;  // rtnetlink, when a group covers every interface
   // epoll over every ring buffer (lifecycle and each layer's DNS): the engine's wait ends on either.
   UniqueFd wait_fd_;
 };

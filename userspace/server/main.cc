@@ -198,7 +198,10 @@ int Run(int argc, char** argv) {
   service.Ready(&sessions, std::move(status));
   (*server)->SetServing(true);
   NETMON_LOG(kInfo, "server", "serving on ", config->listen_addr, " (", config->security.mtls() ? "mtls" : "plaintext",
-             "), ", config->interfaces.size(), " interfaces, capabilities ", EffectiveCapabilities());
+             "), ",
+             config->all_interfaces ? std::string("every interface of its namespace")
+                                    : StrCat(config->interfaces.size(), " interfaces"),
+             ", capabilities ", EffectiveCapabilities());
   std::printf("{\"listening\": \"%s\", \"port\": %d, \"pid\": %d}\n", config->listen_addr.c_str(), (*server)->port(),
               static_cast<int>(getpid()));
   std::fflush(stdout);

@@ -257,8 +257,8 @@ struct netmon_sock_event {
 };				   /* 176 bytes */
 
 /* DNS messages on netmon_dns_ev (ring buffer): header fields parsed in the kernel plus a bounded copy. The
- * question and answers are decoded in userspace from the copy (userspace/dns): extracting the name in the kernel
- * as well was a 255-step copy loop per DNS packet, and 256 bytes more of every record. */
+ * question and answers are decoded in userspace from the copy (userspace/dns): extracting the name in the
+ * kernel as well was a 255-step copy loop per DNS packet, and 256 bytes more of every record. */
 struct netmon_dns_event {
 	__u64 ts_ns;
 	__u64 cookie; /* owning socket if known, else 0 */

@@ -23,6 +23,7 @@ TEST(ServerConfig, DefaultsFromAnEmptyObject) {
   EXPECT_LE(c->flush_interval_ms, 5000u);
   EXPECT_EQ(c->dns_ports, std::vector<uint16_t>{53});
   EXPECT_TRUE(c->interfaces.empty());
+  EXPECT_TRUE(c->all_interfaces);  // no key: every interface of the namespace
 }
 
 TEST(ServerConfig, EveryKey) {

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where a capture counts packets: with no `interfaces` key, every interface of the server's namespace, including
+// one that appears while the capture runs; with a list, the interfaces that can be attached, a missing one
+// reported rather than failing the capture.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "e2e_env.h"
+
+namespace netmon::e2e {
+namespace {
+
+using nlohmann::json;
+
+json NoInterfacesKey() {
+  return json{{"listen_addr", "127.0.0.1:0"}, {"security", MtlsSecurity()}, {"flush_interval_ms", 500}};
+}
+
+std::vector<network_monitor::NetworkEvent> FinishCapture(network_monitor::NetworkMonitorService::Stub& stub,
+                                                         const std::string& id) {
+  EXPECT_TRUE(StopCapture(stub, id).ok());
+  return Results(stub, id).events();
+}
+
+// A veth pair made while the capture runs: its host end in the server's namespace, its peer in a namespace of
+// ours. Frames from the peer go to a MAC nobody has, so the host end's kernel drops them as another host's (no
+// address on the host side, nothing routed or forwarded): TC ingress on the host end is all that sees them.
+TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
+  NETMON_REQUIRE_SERVER();
+  auto server = ServerProcess::Start(NoInterfacesKey());
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->Stub();
+  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("everywhere", 120)).ok());
+
+  auto peer_ns = testenv::Netns::Create("ifpeer");
+  ASSERT_TRUE(peer_ns.ok()) << peer_ns.status();
+  const std::string host_if = "nmi" + std::to_string(getpid() % 100000) + "h";
+  const std::string peer_if = "nmi" + std::to_string(getpid() % 100000) + "p";
+  struct Unlink {
+    std::string name;
+    ~Unlink() { (void)testenv::RunCommand({"ip", "link", "del", name}); }  // gone with the namespace anyway
+  } unlink{host_if};
+  ASSERT_TRUE(testenv::RunChecked({"ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if}).ok());
+  ASSERT_TRUE(testenv::RunChecked({"sysctl", "-q", "-w", "net.ipv6.conf." + host_if + ".disable_ipv6=1"}).ok());
+  ASSERT_TRUE(testenv::RunChecked({"ip", "link", "set", peer_if, "netns", peer_ns->name()}).ok());
+  ASSERT_TRUE(testenv::RunChecked({"ip", "link", "set", host_if, "up"}).ok());
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{"sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"},
+        {"ip", "addr", "add", "10.231.0.1/30", "dev", peer_if},
+        {"ip", "link", "set", peer_if, "up"},
+        {"ip", "neigh", "add", "10.231.0.2", "lladdr", "02:00:00:00:00:99", "dev", peer_if, "nud", "permanent"}}) {
+    ASSERT_TRUE(testenv::RunChecked(argv, &*peer_ns).ok()) << testenv::JoinArgv(argv);
+  }
+  // Give the server's link watch its second to attach (the bound), then send.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  constexpr int kPackets = 20, kPayload = 100;
+  ASSERT_TRUE(testenv::RunChecked({"/usr/bin/python3", "-c",
+                                   "import socket\n"
+                                   "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                                   "s.bind(('10.231.0.1', 40999))\n"
+                                   "for _ in range(20): s.sendto(b'x' * 100, ('10.231.0.2', 9999))\n"},
+                                  &*peer_ns)
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  grpc::ClientContext ctx;
+  network_monitor::GetStatusResponse st;
+  ASSERT_TRUE(stub->GetStatus(&ctx, {}, &st).ok());
+  bool lo = false, veth = false;
+  for (const auto& h : st.hooks()) {
+    lo = lo || (h.name() == "tc.ingress" && h.active() && h.detail() == "lo");
+    veth = veth || (h.name() == "tc.ingress" && h.active() && h.detail() == host_if);
+  }
+  EXPECT_TRUE(lo) << "lo is not attached by default";
+  EXPECT_TRUE(veth) << host_if << " (made after the capture started) is not attached";
+
+  auto evs = FinishCapture(*stub, "everywhere");
+  int64_t received = 0, packets = 0;
+  for (const auto& e : evs) {
+    if (e.event_type() != "DATA" || e.dest_addr() != "10.231.0.2:9999") continue;
+    EXPECT_EQ(e.source_addr(), "10.231.0.1:40999");
+    EXPECT_EQ(e.process_id(), 0) << "nobody on this host owns the flow";
+    received += e.bytes_received();
+    packets += Extra(e).value("packets_received", 0);
+  }
+  EXPECT_EQ(packets, kPackets);
+  EXPECT_EQ(received, kPackets * (20 + 8 + kPayload)) << "L3 bytes: IPv4 header + UDP header + payload";
+}
+
+TEST(ServerInterfaces, AMissingInterfaceDegradesTheCaptureAndDoesNotFailIt) {
+  NETMON_REQUIRE_SERVER();
+  json config = NoInterfacesKey();
+  config["interfaces"] = json::array({"lo", "nm-not-here0"});
+  auto server = ServerProcess::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->Stub();
+  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("degraded", 120)).ok());
+  grpc::ClientContext ctx;
+  network_monitor::GetStatusResponse st;
+  ASSERT_TRUE(stub->GetStatus(&ctx, {}, &st).ok());
+  bool lo = false, missing = false;
+  for (const auto& h : st.hooks()) {
+    lo = lo || (h.name() == "tc.ingress" && h.active() && h.detail() == "lo");
+    missing = missing || (h.degraded() && !h.active() && h.detail().rfind("nm-not-here0: ", 0) == 0);
+  }
+  EXPECT_TRUE(lo);
+  EXPECT_TRUE(missing) << "the missing interface is not reported with its reason";
+  FinishCapture(*stub, "degraded");
+
+  // Nothing at all to attach: the capture fails, naming the interface.
+  config["interfaces"] = json::array({"nm-not-here0"});
+  auto none = ServerProcess::Start(config);
+  ASSERT_TRUE(none.ok()) << none.status();
+  auto stub2 = (*none)->Stub();
+  grpc::Status s = StartCapture(*stub2, CaptureRequest("nothing", 120));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("nm-not-here0"), std::string::npos) << s.error_message();
+}
+
+}  // namespace
+}  // namespace netmon::e2e
