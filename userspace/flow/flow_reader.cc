@@ -30,6 +30,7 @@ FlowSample MergeSlots(const netmon_tuple& tuple, std::span<const netmon_flow_sta
     for (int d = 0; d < NETMON_DIR_COUNT; ++d) {
       out.bytes[d] += s.bytes[d];
       out.packets[d] += s.packets[d];
+      out.segments[d] += s.segments[d];
       out.tcp_flags[d] |= s.tcp_flags[d];
     }
     if (out.first_seen_ns == 0 || (s.first_seen_ns != 0 && s.first_seen_ns < out.first_seen_ns)) {
@@ -60,6 +61,7 @@ bool DeltaTracker::Update(const FlowSample& totals, FlowSample* delta) {
     for (int d = 0; d < NETMON_DIR_COUNT; ++d) {
       delta->bytes[d] = totals.bytes[d] - old.bytes[d];
       delta->packets[d] = totals.packets[d] - old.packets[d];
+      delta->segments[d] = totals.segments[d] - old.segments[d];
     }
   }
   e.totals = totals;

@@ -230,6 +230,8 @@ void Joiner::OnFlows(std::span<const flow::FlowSample> samples, std::vector<Even
         .FieldLiteral("protocol", ProtocolName(s.tuple.proto))
         .FieldUint("packets_sent", egress_p)
         .FieldUint("packets_received", ingress_p)
+        .FieldUint("segments_sent", s.segments[NETMON_DIR_EGRESS])
+        .FieldUint("segments_received", s.segments[NETMON_DIR_INGRESS])
         .FieldInt("interval_start_ns", clock_.ToWall(start))
         .FieldInt("interval_end_ns", clock_.ToWall(end))
         .FieldLiteral("initiator", InitiatorBasisName(st.basis));

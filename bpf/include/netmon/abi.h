@@ -133,7 +133,10 @@ struct netmon_flow_stats {
 			     under */
 	__u32 owner_gen; /* netmon_filter_st[NETMON_FILTER_ST_OWNERS].generation the verdict was decided under
 			  */
-};			 /* 72 bytes */
+	/* Segments on the wire: a GSO/GRO packet counts once in packets[] but gso_segs times here, so packet
+	 * counts can be set beside a router's NetFlow. Equal to packets[] where no offload merged any. */
+	__u64 segments[NETMON_DIR_COUNT];
+}; /* 88 bytes */
 
 enum netmon_flow_verdict {
 	NETMON_VERDICT_NONE = 0, /* decide on the next packet */

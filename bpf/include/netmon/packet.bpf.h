@@ -110,7 +110,7 @@ static __always_inline void netmon_learn_tuple(const struct netmon_tuple *t, __u
 
 /* Counts one packet in this CPU's slot of a flow. A slot starts zeroed on CPUs other than the inserting one.
  */
-static __always_inline void netmon_flow_count(struct netmon_flow_stats *s, __u8 dir, __u32 len,
+static __always_inline void netmon_flow_count(struct netmon_flow_stats *s, __u8 dir, __u32 len, __u32 segs,
 					      __u8 tcp_flags, __u8 syn_dir)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -120,6 +120,7 @@ static __always_inline void netmon_flow_count(struct netmon_flow_stats *s, __u8 
 	}
 	s->bytes[dir & 1] += len;
 	s->packets[dir & 1] += 1;
+	s->segments[dir & 1] += segs;
 	s->last_seen_ns = now;
 	s->tcp_flags[dir & 1] |= tcp_flags;
 	if (syn_dir && !s->syn_dir)
@@ -148,7 +149,7 @@ static __always_inline void netmon_flow_remember(struct netmon_flow_stats *s, __
  * verdict is DROP (a DROP entry keeps no counts and first_seen_ns 0, so userspace skips it).
  */
 static __always_inline void netmon_flow_update(const struct netmon_tuple *t, struct netmon_flow_stats *s,
-					       __u64 cookie, __u8 dir, __u32 len, __u8 tcp_flags,
+					       __u64 cookie, __u8 dir, __u32 len, __u32 segs, __u8 tcp_flags,
 					       __u8 syn_dir, const struct netmon_flow_verdict_args *v)
 {
 	const int count = v->verdict != NETMON_VERDICT_DROP;
@@ -162,6 +163,7 @@ static __always_inline void netmon_flow_update(const struct netmon_tuple *t, str
 			__u64 now = bpf_ktime_get_ns();
 			init.bytes[dir & 1] = len;
 			init.packets[dir & 1] = 1;
+			init.segments[dir & 1] = segs;
 			init.first_seen_ns = now;
 			init.last_seen_ns = now;
 			init.tcp_flags[dir & 1] = tcp_flags;
@@ -180,7 +182,7 @@ static __always_inline void netmon_flow_update(const struct netmon_tuple *t, str
 	}
 	netmon_flow_remember(s, cookie, v);
 	if (count)
-		netmon_flow_count(s, dir, len, tcp_flags, syn_dir);
+		netmon_flow_count(s, dir, len, segs, tcp_flags, syn_dir);
 }
 
 static __always_inline int netmon_is_dns_port(const struct netmon_pkt *p)
@@ -325,6 +327,11 @@ static __always_inline void netmon_account(NETMON_PKT_CTX *ctx, const struct net
 	struct netmon_tuple t = {};
 	netmon_make_tuple(p, dir, netns, &t);
 	__u32 len = netmon_l3_len(p);
+#if NETMON_PKT_IS_XDP
+	__u32 segs = 1; /* XDP sees frames before GRO */
+#else
+	__u32 segs = ctx->gso_segs ? ctx->gso_segs : 1; /* 0 for a packet no offload touched */
+#endif
 	__u8 syn_dir = 0;
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (NETMON_TCP_SYN | NETMON_TCP_ACK)) == NETMON_TCP_SYN)
 		syn_dir = 1 + dir;
@@ -349,7 +356,7 @@ static __always_inline void netmon_account(NETMON_PKT_CTX *ctx, const struct net
 			netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);
 			return;
 		}
-		netmon_flow_count(s, dir, len, p->tcp_flags, syn_dir);
+		netmon_flow_count(s, dir, len, segs, p->tcp_flags, syn_dir);
 		cookie = s->cookie;
 	} else {
 		if (cookie) {
@@ -369,10 +376,10 @@ static __always_inline void netmon_account(NETMON_PKT_CTX *ctx, const struct net
 		if (!pass) {
 			netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);
 			if (v.verdict == NETMON_VERDICT_DROP)
-				netmon_flow_update(&t, s, cookie, dir, len, p->tcp_flags, syn_dir, &v);
+				netmon_flow_update(&t, s, cookie, dir, len, segs, p->tcp_flags, syn_dir, &v);
 			return;
 		}
-		netmon_flow_update(&t, s, cookie, dir, len, p->tcp_flags, syn_dir, &v);
+		netmon_flow_update(&t, s, cookie, dir, len, segs, p->tcp_flags, syn_dir, &v);
 	}
 	if (!cookie) {
 		netmon_count(NETMON_CTR_UNATTRIB_PACKETS, 1);

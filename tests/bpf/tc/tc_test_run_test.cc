@@ -65,6 +65,26 @@ TEST_F(TcTestRun, RepeatedPacketsAddUp) {
   EXPECT_TRUE(flows.empty());
 }
 
+// A GSO packet (here: test-run's skb given gso_segs 4, as a TCP sender's 4-segment super-packet) counts once in
+// packets and four times in segments; a plain packet counts one segment.
+TEST_F(TcTestRun, GsoPacketsCountTheirSegments) {
+  const fixtures::Packet& p = fixtures::kV4TcpData;
+  for (uint32_t gso_segs : {4u, 0u}) {
+    SCOPED_TRACE(gso_segs);
+    h_->ClearFlows();
+    __sk_buff ctx{};
+    ctx.gso_segs = gso_segs;
+    DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.data, .data_size_in = static_cast<uint32_t>(p.len),
+                        .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+    ASSERT_EQ(bpf_prog_test_run_opts(h_->layer().prog_fd_tc_egress(), &opts), 0) << errno;
+    std::vector<flow::FlowSample> flows;
+    ASSERT_TRUE(h_->layer().ReadFlows(&flows).ok());
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].packets[NETMON_DIR_EGRESS], 1u);
+    EXPECT_EQ(flows[0].segments[NETMON_DIR_EGRESS], gso_segs == 0 ? 1u : gso_segs);
+  }
+}
+
 // A closed flow's last delta is taken out of the map: the full read no longer sees it, the other flows are left
 // alone, and a packet after the take starts the tuple from zero. A tuple without a flow is skipped.
 TEST_F(TcTestRun, TakeClosedFlowsRemovesOnlyThoseFlows) {

@@ -233,6 +233,21 @@ TEST_F(JoinData, ResetStartsIntervalsAtTheNewEpochAndForgetsState) {
   EXPECT_EQ(Extra(evs[0].extra_info)["interval_start_ns"], kOffset + 5000);
 }
 
+TEST_F(JoinData, SegmentsOfOffloadedPacketsAreReportedBesidePackets) {
+  netmon_tuple t = Tuple("10.0.0.1", 40000, "10.0.0.2", 80);
+  kernel_.owners[7] = Owner(1234, "curl");
+  flow::FlowSample s = Sample(t, 7, 64000, 600, 2, 10, 100, 200);
+  s.segments[NETMON_DIR_EGRESS] = 44;  // two GSO super-packets of 22 segments each
+  s.segments[NETMON_DIR_INGRESS] = 10;
+  auto evs = Flows({s});
+  ASSERT_EQ(evs.size(), 1u);
+  auto x = Extra(evs[0].extra_info);
+  EXPECT_EQ(x["packets_sent"], 2);
+  EXPECT_EQ(x["segments_sent"], 44);
+  EXPECT_EQ(x["segments_received"], 10);
+  EXPECT_EQ(evs[0].bytes_sent, 64000);  // bytes stay the L3 bytes the host saw
+}
+
 TEST_F(JoinData, ExpireForgetsIdleFlowsOnly) {
   JoinOptions opt;
   opt.flow_idle_ns = 1000;
