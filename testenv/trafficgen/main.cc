@@ -22,6 +22,7 @@ const char kUsage[] =
     "usage: netmon-trafficgen MODE [--name COMM] [--timeout-ms T] OPTIONS\n"
     "  tcp-connect --to ADDR:PORT [--bind ADDR[:PORT]] [--send N] [--recv M] [--wait-go] [--hold-ms T]\n"
     "  tcp-serve   --listen ADDR:PORT [--recv N] [--send M] [--count K] [--accept-fork] [--reuseport]\n"
+    "              [--accept-delay-ms T]\n"
     "  udp-send    --to ADDR:PORT [--bytes N] [--count K] [--connect] [--recv-reply] [--bind ADDR[:PORT]]\n"
     "              [--interval-ms T] [--wait-go]\n"
     "  udp-serve   --listen ADDR:PORT [--count K] [--reply N] [--reuseport]\n"
@@ -74,7 +75,7 @@ int Main(int argc, char** argv) {
   InitReporting();
   const Mode modes[] = {
       {"tcp-connect", TcpConnect, {"to", "bind", "send", "recv", "hold-ms"}, {"wait-go"}},
-      {"tcp-serve", TcpServe, {"listen", "recv", "send", "count"}, {"accept-fork", "reuseport"}},
+      {"tcp-serve", TcpServe, {"listen", "recv", "send", "count", "accept-delay-ms"}, {"accept-fork", "reuseport"}},
       {"udp-send", UdpSend, {"to", "bind", "bytes", "count", "interval-ms"}, {"connect", "recv-reply", "wait-go"}},
       {"udp-serve", UdpServe, {"listen", "count", "reply"}, {"reuseport"}},
   };

@@ -127,14 +127,18 @@ void ConnectWithin(int fd, const Endpoint& ep, int timeout_ms) {
   fcntl(fd, F_SETFL, flags);
 }
 
-int AcceptWithin(int listen_fd, int timeout_ms) {
-  pollfd pfd{listen_fd, POLLIN, 0};
+void WaitReadable(int fd, int timeout_ms) {
+  pollfd pfd{fd, POLLIN, 0};
   int n;
   do {
     n = poll(&pfd, 1, timeout_ms);
   } while (n < 0 && errno == EINTR);
   if (n == 0) Fail("accept", ETIMEDOUT);
   if (n < 0) Fail("poll", errno);
+}
+
+int AcceptWithin(int listen_fd, int timeout_ms) {
+  WaitReadable(listen_fd, timeout_ms);
   int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) Fail("accept", errno);
   return fd;

@@ -31,6 +31,8 @@ void BindTo(int fd, const Endpoint& ep);
 // Non-blocking connect bounded by timeout_ms; the socket is blocking again afterwards.
 void ConnectWithin(int fd, const Endpoint& ep, int timeout_ms);
 // accept4 bounded by timeout_ms.
+// Until fd is readable (a listener: a connection is queued); fails the run after timeout_ms.
+void WaitReadable(int fd, int timeout_ms);
 int AcceptWithin(int listen_fd, int timeout_ms);
 
 // Sends exactly n pattern bytes (MSG_NOSIGNAL: a peer's reset is an error line, not a silent SIGPIPE death).

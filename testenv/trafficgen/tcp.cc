@@ -97,6 +97,8 @@ int TcpServe(const Options& opts, const Common& common) {
   int64_t send_bytes = IntOption(opts, "send", 0);
   int64_t count = IntOption(opts, "count", 1);
   bool fork_per_connection = opts.Has("accept-fork");
+  // Holds each accept() back: the peer's data then arrives while the connection sits in the accept queue.
+  int64_t accept_delay_ms = IntOption(opts, "accept-delay-ms", 0);
 
   int listen_fd = OpenSocket(listen_on.family(), SOCK_STREAM, common.timeout_ms);
   SetIntOption(listen_fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
@@ -110,6 +112,10 @@ int TcpServe(const Options& opts, const Common& common) {
 
   std::vector<pid_t> children;
   for (int64_t i = 0; i < count; ++i) {
+    if (accept_delay_ms > 0) {
+      WaitReadable(listen_fd, common.timeout_ms);  // a connection is queued
+      SleepMs(accept_delay_ms);
+    }
     int fd = AcceptWithin(listen_fd, common.timeout_ms);
     Report accepted;
     accepted.event = "accepted";

@@ -3,7 +3,9 @@
 // initiator is the source, and lifecycle and DNS events carry the PIDs of the processes that really did it.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "e2e_env.h"
 
@@ -54,6 +56,56 @@ TEST_F(CaptureAccuracy, ByteTotalsPerFlowEqualAnIndependentCapture) {
     FlowTotals server_side = SumData(evs, run->client_local, run->server_local, run->server_pid);
     EXPECT_GT(server_side.data_events, 0);
     EXPECT_EQ(server_side.received, netmon.sent) << "what the client sent, the server received";
+  }
+}
+
+// Data that arrives before accept() returns: the server (one process, no fork) holds its accept() back 300 ms
+// while the client sends 50 kB at once; a capture filtered to the server's PID must still count every byte of
+// it, so the L3 bytes its DATA events report received agree with the CLOSE's payload total up to headers.
+TEST_F(CaptureAccuracy, DataBeforeAcceptIsTheAcceptingProcesss) {
+  for (bool ipv6 : {false, true}) {
+    SCOPED_TRACE(ipv6 ? "v6" : "v4");
+    const std::string& server_ip = ipv6 ? topo_->server_end().ipv6 : topo_->server_end().ipv4;
+    const std::string any_port = ipv6 ? "[" + server_ip + "]:0" : server_ip + ":0";
+    auto srv =
+        testenv::Process::Spawn(&topo_->server(), {testenv::TrafficgenPath(), "tcp-serve", "--listen", any_port,
+                                                   "--recv", "50000", "--send", "20000", "--accept-delay-ms", "300"});
+    ASSERT_TRUE(srv.ok()) << srv.status();
+    auto listening = testenv::ExpectTrafficgenEvent(*srv, "listening", 10000);
+    ASSERT_TRUE(listening.ok()) << listening.status();
+    std::string id = std::string("held-accept-") + (ipv6 ? "v6" : "v4");
+    ASSERT_TRUE(StartCapture(*stub_, CaptureRequest(id, 120, srv->pid())).ok());
+    // The capture's first flush comes flush_interval_ms (500) after it started: sending 400 ms in puts that
+    // flush inside the 300 ms the connection waits for accept(), where its data has a socket but no owner yet.
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    auto cli = testenv::Process::Spawn(&topo_->client(), {testenv::TrafficgenPath(), "tcp-connect", "--to",
+                                                          listening->local, "--send", "50000", "--recv", "20000"});
+    ASSERT_TRUE(cli.ok()) << cli.status();
+    auto done = testenv::ExpectTrafficgenEvent(*cli, "done", 20000);
+    ASSERT_TRUE(done.ok()) << done.status();
+    ASSERT_TRUE(testenv::ExpectTrafficgenEvent(*srv, "done", 20000).ok());
+    (void)cli->Wait(10000);
+    (void)srv->Wait(10000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the CLOSE handshake ends
+    auto evs = Finish(id);
+    int64_t l3_received = 0, packets_received = 0, l3_sent = 0;
+    int64_t close_received = -1;
+    for (const auto& e : evs) {
+      if (e.process_id() != srv->pid() || e.source_addr() != done->local) continue;
+      if (e.event_type() == "DATA") {
+        l3_received += e.bytes_received();
+        l3_sent += e.bytes_sent();
+        packets_received += Extra(e).value("packets_received", 0);
+      } else if (e.event_type() == "CLOSE") {
+        close_received = e.bytes_received();
+      }
+    }
+    EXPECT_EQ(close_received, 50000);
+    // Every received segment carries an IP and a TCP header (20/40 + 20..60 bytes) beside its payload.
+    const int64_t ip = ipv6 ? 40 : 20;
+    EXPECT_GE(l3_received, 50000 + packets_received * (ip + 20)) << packets_received << " packets";
+    EXPECT_LE(l3_received, 50000 + packets_received * (ip + 60)) << packets_received << " packets";
+    EXPECT_GE(l3_sent, 20000);
   }
 }
 

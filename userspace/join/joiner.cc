@@ -119,6 +119,16 @@ Joiner::Owner Joiner::Resolve(uint64_t cookie, Via cookie_via, const netmon_tupl
   if (auto c = resolver_.CookieForTuple(tuple, &via)) {
     if (auto o = resolver_.ByCookie(*c)) return FromKernel(*o, *c, via);
   }
+  // A TCP connection still in its listener's accept queue has a socket but no owner yet: its data belongs to the
+  // process that will accept it, the listener's owner, until the accepted socket's owner is known (a later
+  // interval, whose cookie then differs, resolves again). Without this a flush between the data and accept()
+  // reported the bulk of such a connection with pid 0, and a PID filter dropped it.
+  if (tuple.proto == IPPROTO_TCP) {
+    if (auto c = resolver_.BoundCookieForTuple(tuple); c && *c != cookie) {
+      // Keeps the listener's cookie: the next interval, which carries the connection's own, resolves again.
+      if (auto o = resolver_.ByCookie(*c)) return FromKernel(*o, *c, Via::kListener);
+    }
+  }
   return Owner{};
 }
 

@@ -17,6 +17,7 @@ std::string_view ViaName(Via via) {
     case Via::kTuple: return "tuple";
     case Via::kTupleWildcard: return "tuple_wildcard";
     case Via::kDnsQuery: return "dns_query";
+    case Via::kListener: return "listener";
   }
   return "none";
 }
@@ -86,31 +87,29 @@ std::optional<uint64_t> OwnerResolver::CookieForTuple(const netmon_tuple& tuple,
     *via = Via::kTuple;
     return c;
   }
+  auto c = BoundCookieForTuple(tuple);
+  if (c) *via = Via::kTupleWildcard;
+  return c;
+}
+
+std::optional<uint64_t> OwnerResolver::BoundCookieForTuple(const netmon_tuple& tuple) {
+  if (!source_.tuple_cookie) return std::nullopt;
   // A bound socket (UDP server, or TCP before the kernel hashed the connection) is keyed with the remote side
   // zero; one bound to the any-address has its local address zero too.
   netmon_tuple key = tuple;
   std::memset(key.remote_addr, 0, sizeof(key.remote_addr));
   key.remote_port = 0;
   ++kernel_lookups_;
-  if (auto c = source_.tuple_cookie(key); c && *c != 0) {
-    *via = Via::kTupleWildcard;
-    return c;
-  }
+  if (auto c = source_.tuple_cookie(key); c && *c != 0) return c;
   bool v4 = IsV4Mapped(tuple.local_addr);
   std::memset(key.local_addr, 0, sizeof(key.local_addr));
   ++kernel_lookups_;
-  if (auto c = source_.tuple_cookie(key); c && *c != 0) {
-    *via = Via::kTupleWildcard;
-    return c;
-  }
+  if (auto c = source_.tuple_cookie(key); c && *c != 0) return c;
   if (v4) {
     key.local_addr[10] = 0xff;
     key.local_addr[11] = 0xff;
     ++kernel_lookups_;
-    if (auto c = source_.tuple_cookie(key); c && *c != 0) {
-      *via = Via::kTupleWildcard;
-      return c;
-    }
+    if (auto c = source_.tuple_cookie(key); c && *c != 0) return c;
   }
   return std::nullopt;
 }

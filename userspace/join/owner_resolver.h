@@ -31,6 +31,7 @@ enum class Via : uint8_t {
   kTuple,          // exact 5-tuple -> socket
   kTupleWildcard,  // bound-socket wildcard (remote any, or local any too), as the kernel's own demux does
   kDnsQuery,       // a DNS response inherits the socket of the query it answers
+  kListener,       // provisional: a connection not accept()ed yet is its listener's (the accepting process's)
 };
 
 std::string_view ViaName(Via via);
@@ -47,6 +48,9 @@ class OwnerResolver {
   // The socket of a tuple: exact key first, then remote-any, then local-any too (both the all-zero and the
   // IPv4-mapped any address, so either convention of the socket layer resolves). *via says which matched.
   std::optional<uint64_t> CookieForTuple(const netmon_tuple& tuple, Via* via);
+  // The bound socket of a tuple's local side (the wildcard keys only): for a connection still in its accept
+  // queue, the listener.
+  std::optional<uint64_t> BoundCookieForTuple(const netmon_tuple& tuple);
   // Records an owner seen in a lifecycle event.
   void Remember(uint64_t cookie, const netmon_owner& owner);
   void Clear();

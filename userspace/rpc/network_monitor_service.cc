@@ -3,6 +3,7 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "common/log.h"
@@ -104,7 +105,12 @@ grpc::Status NetworkMonitorServiceImpl::GetCaptureResults(
       if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream closed by the client");
     }
     if (final) return grpc::Status::OK;
-    if (drained) session->WaitForMore(cursor, std::chrono::steady_clock::now() + options_.follow_poll);
+    if (drained) {
+      session->WaitForMore(cursor, std::chrono::steady_clock::now() + options_.follow_poll);
+      // Then gather up to half a chunk more, for at most follow_linger.
+      const uint64_t want = std::max<uint64_t>(1, options_.chunk_max_events / 2);
+      session->WaitForMore(cursor + want - 1, std::chrono::steady_clock::now() + options_.follow_linger);
+    }
   }
 }
 

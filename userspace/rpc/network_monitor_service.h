@@ -26,6 +26,10 @@ struct ServiceOptions {
   size_t chunk_max_bytes = 1000 * 1024;
   // How often a follower that waits for events re-checks for cancellation and shutdown.
   std::chrono::milliseconds follow_poll{200};
+  // A live follower woken by a few events waits up to this long for a fuller chunk: each Write costs the server
+  // and the client tens of microseconds whatever it carries, and under a DNS load the engine hands over a few
+  // hundred events at a time. Bounds how late a followed event arrives.
+  std::chrono::milliseconds follow_linger{20};
   // How long StopCapture waits for the capture's final flush before answering.
   std::chrono::milliseconds stop_wait{10000};
 };

@@ -248,6 +248,28 @@ TEST_F(JoinData, SegmentsOfOffloadedPacketsAreReportedBesidePackets) {
   EXPECT_EQ(evs[0].bytes_sent, 64000);  // bytes stay the L3 bytes the host saw
 }
 
+// Data that arrives while the connection waits in the accept queue: its socket has no owner yet, so the
+// listener's owner (the process that will accept it) stands in, and the accepted socket's owner takes over once
+// known.
+TEST_F(JoinData, ConnectionNotAcceptedYetBelongsToItsListenersOwner) {
+  netmon_tuple conn = Tuple("10.0.0.2", 8080, "10.0.0.1", 40000);  // local = the server side
+  netmon_tuple bound = Tuple("10.0.0.2", 8080, "0.0.0.0", 0);
+  std::memset(bound.remote_addr, 0, sizeof(bound.remote_addr));
+  kernel_.tuples[bound] = 50;  // the listener
+  kernel_.owners[50] = Owner(4242, "server");
+  kernel_.tuples[conn] = 51;  // the connection's socket, not accepted yet: no owner
+  auto early = Flows({Sample(conn, 51, 0, 50000, 0, 40, 100, 200, NETMON_DIR_INGRESS)});
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(early[0].pid, 4242u);
+  EXPECT_EQ(Extra(early[0].extra_info)["attribution"]["via"], "listener");
+  // accept() by another process of the same program (a pre-forked worker): its owner replaces the listener's.
+  kernel_.owners[51] = Owner(4243, "worker");
+  auto later = Flows({Sample(conn, 51, 20000, 50000, 20, 40, 100, 300, NETMON_DIR_INGRESS)});
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].pid, 4243u);
+  EXPECT_EQ(Extra(later[0].extra_info)["attribution"]["via"], "skb_cookie");
+}
+
 TEST_F(JoinData, ExpireForgetsIdleFlowsOnly) {
   JoinOptions opt;
   opt.flow_idle_ns = 1000;
