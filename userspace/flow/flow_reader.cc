@@ -65,7 +65,9 @@ bool DeltaTracker::Update(const FlowSample& totals, FlowSample* delta) {
     }
   }
   e.totals = totals;
-  return delta->packets[0] != 0 || delta->packets[1] != 0;
+  bool changed = delta->packets[0] != 0 || delta->packets[1] != 0;
+  e.idle_rounds = changed ? 0 : e.idle_rounds + 1;
+  return changed;
 }
 
 void DeltaTracker::EndRound() {
@@ -90,12 +92,18 @@ absl::Status FlowReader::ReadTotals(std::vector<FlowSample>* out) {
 absl::Status FlowReader::ReadDeltas(std::vector<FlowSample>* out) {
   std::vector<FlowSample> totals;
   NETMON_RETURN_IF_ERROR(ReadTotals(&totals));
+  std::vector<netmon_tuple> idle;
   for (const FlowSample& t : totals) {
     FlowSample delta;
-    if (tracker_.Update(t, &delta)) out->push_back(delta);
+    if (tracker_.Update(t, &delta)) {
+      out->push_back(delta);
+    } else if (tracker_.idle_rounds(t.tuple) >= kIdleRoundsBeforeTake) {
+      idle.push_back(t.tuple);
+    }
   }
   tracker_.EndRound();
-  return absl::OkStatus();
+  // Taken with their last counts: a packet between the read above and the delete is reported, not lost.
+  return idle.empty() ? absl::OkStatus() : TakeClosed(idle, out);
 }
 
 absl::Status FlowReader::TakeClosed(std::span<const netmon_tuple> keys, std::vector<FlowSample>* out) {
@@ -113,9 +121,14 @@ absl::Status FlowReader::TakeClosed(std::span<const netmon_tuple> keys, std::vec
         return ErrnoError("take closed flow", NETMON_MAP_FLOWS, errno);
       }
     }
-    if (!deleted && bpf_map_lookup_elem(fd_, &key, slots.data()) != 0) {
-      if (errno == ENOENT) continue;
-      return ErrnoError("read closed flow", NETMON_MAP_FLOWS, errno);
+    if (!deleted) {
+      if (bpf_map_lookup_elem(fd_, &key, slots.data()) != 0) {
+        if (errno == ENOENT) continue;
+        return ErrnoError("read closed flow", NETMON_MAP_FLOWS, errno);
+      }
+      // Without lookup-and-delete the map, which does not evict, still needs the room: a packet between the
+      // two calls goes uncounted (kernels before 5.14 only).
+      deleted = bpf_map_delete_elem(fd_, &key) == 0;
     }
     FlowSample delta;
     if (tracker_.Update(MergeSlots(key, slots), &delta)) out->push_back(delta);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Typed reader of the packet layer's flow map (netmon_flows: LRU per-CPU hash, netmon_tuple -> per-CPU
+// Typed reader of the packet layer's flow map (netmon_flows: per-CPU hash, netmon_tuple -> per-CPU
 // netmon_flow_stats). Each read sums the CPUs' slots and reports what changed since the previous read, so the
 // join gets interval deltas without the kernel resetting anything (a reset would race with the programs).
 #pragma once
@@ -33,6 +33,11 @@ class DeltaTracker {
   void EndRound();
   // Forgets one flow now: its map entry was deleted, so a later entry with its tuple starts from zero.
   void Forget(const netmon_tuple& tuple) { prev_.erase(tuple); }
+  // Consecutive rounds a flow was read without a change (0 after one with traffic).
+  uint32_t idle_rounds(const netmon_tuple& tuple) const {
+    auto it = prev_.find(tuple);
+    return it == prev_.end() ? 0 : it->second.idle_rounds;
+  }
   size_t size() const { return prev_.size(); }
 
  private:
@@ -47,6 +52,7 @@ class DeltaTracker {
   struct Entry {
     FlowSample totals;
     uint64_t round = 0;
+    uint32_t idle_rounds = 0;
   };
   std::unordered_map<netmon_tuple, Entry, TupleHash, TupleEq> prev_;
   uint64_t round_ = 1;
@@ -59,8 +65,11 @@ class FlowReader {
   explicit FlowReader(int map_fd, bool use_batch = true);
 
   // Appends one FlowSample per flow that changed since the previous call (deltas). Reads the map with
-  // BPF_MAP_LOOKUP_BATCH, falling back to key-by-key iteration where the kernel refuses batches.
+  // BPF_MAP_LOOKUP_BATCH, falling back to key-by-key iteration where the kernel refuses batches. Flows read
+  // kIdleRoundsBeforeTake times in a row without a change are then taken out like closed ones (their last
+  // counts reported), so the map, which does not evict, keeps room for new flows.
   absl::Status ReadDeltas(std::vector<FlowSample>* out);
+  static constexpr uint32_t kIdleRoundsBeforeTake = 2;
 
   // Reads the current totals of every flow (no delta bookkeeping).
   absl::Status ReadTotals(std::vector<FlowSample>* out);
@@ -69,8 +78,8 @@ class FlowReader {
   // skipped). Each entry is looked up and deleted in one step (BPF_MAP_LOOKUP_AND_DELETE_ELEM), so no packet
   // falls between the read and the delete, and the map keeps live flows only: a full read walks every entry,
   // which under connection churn cost more than every hook together. A packet after the delete starts a new
-  // entry, reported from zero. Kernels without lookup-and-delete for this map type (before 5.14) get a plain
-  // lookup; the entry then leaves by LRU eviction as before.
+  // entry, reported from zero. Kernels without lookup-and-delete for this map type (before 5.14) get a lookup
+  // and a delete.
   absl::Status TakeClosed(std::span<const netmon_tuple> keys, std::vector<FlowSample>* out);
 
   bool used_batch() const { return use_batch_; }

@@ -26,6 +26,7 @@ constexpr NamedCounter kLossCounters[] = {
     {NETMON_CTR_PARSE_L4, "kernel.parse_l4"},
     {NETMON_CTR_IPV6_EXT_LIMIT, "kernel.ipv6_ext_limit"},
     {NETMON_CTR_FLOW_UPDATE_FAIL, "kernel.flow_update_fail"},
+    {NETMON_CTR_FLOW_LOST_BYTES, "kernel.flow_lost_bytes"},
     {NETMON_CTR_DNS_MALFORMED, "kernel.dns_malformed"},
     {NETMON_CTR_DNS_TRUNCATED, "kernel.dns_truncated"},
     {NETMON_CTR_DNS_RINGBUF_FULL, "kernel.dns_ringbuf_full"},

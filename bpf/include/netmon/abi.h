@@ -224,6 +224,7 @@ enum netmon_counter {
 	NETMON_CTR_OWNERS_ADDED,      /* owners inserted (with deletes, lets userspace infer LRU evictions) */
 	NETMON_CTR_TUPLES_ADDED,      /* tuples inserted */
 	NETMON_CTR_SOFTIRQ_NO_OWNER,  /* a softirq-context event whose socket had no owner yet */
+	NETMON_CTR_FLOW_LOST_BYTES,   /* L3 bytes of the packets counted in NETMON_CTR_FLOW_UPDATE_FAIL */
 	NETMON_CTR_MAX,
 };
 

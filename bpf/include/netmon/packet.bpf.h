@@ -176,7 +176,12 @@ static __always_inline void netmon_flow_update(const struct netmon_tuple *t, str
 		 */
 		s = bpf_map_lookup_elem(&netmon_flows, t);
 		if (!s) {
-			netmon_count(NETMON_CTR_FLOW_UPDATE_FAIL, 1);
+			/* The map is full: the packet is lost to the counts, and counted as lost (a DROP
+			 * entry only caches a verdict: nothing is lost without it). */
+			if (count) {
+				netmon_count(NETMON_CTR_FLOW_UPDATE_FAIL, 1);
+				netmon_count(NETMON_CTR_FLOW_LOST_BYTES, len);
+			}
 			return;
 		}
 	}

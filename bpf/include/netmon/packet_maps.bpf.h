@@ -10,10 +10,13 @@
 #include "netmon/abi.h"
 
 /* tuple -> flow counters. Per-CPU so the hot path updates its slot with plain stores (no atomics, no
- * cache-line bouncing between CPUs); userspace sums the slots. LRU so a flood of new flows evicts old ones
- * instead of failing inserts. Writer: bpf/tc, bpf/xdp. Reader: userspace (PacketLayer::ReadFlows). */
+ * cache-line bouncing between CPUs); userspace sums the slots. Not LRU: an eviction would drop a flow's
+ * unread counts without a trace. When the map is full a new flow's packets are counted as lost instead
+ * (NETMON_CTR_FLOW_UPDATE_FAIL, NETMON_CTR_FLOW_LOST_BYTES), and userspace keeps room by taking out, with
+ * their last counts, closed flows and flows idle for a few reads. Writer: bpf/tc, bpf/xdp. Reader and expiry:
+ * userspace (PacketLayer::ReadFlows, TakeClosedFlows). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, NETMON_DEFAULT_FLOWS);
 	__type(key, struct netmon_tuple);
 	__type(value, struct netmon_flow_stats);

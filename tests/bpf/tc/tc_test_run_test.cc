@@ -343,6 +343,60 @@ TEST(TcTestRunConfig, DnsPortsAreConfigurable) {
 }
 
 // A full ring buffer loses records, counted, and nothing else: the flow is still counted.
+// More live flows than the flow map holds: every packet is either in a flow the reader reports or counted as lost
+// (packets and L3 bytes), never evicted unseen; flows idle for kIdleRoundsBeforeTake reads are taken out, which
+// makes room again.
+TEST(TcTestRunConfig, AFullFlowMapCountsWhatItCannotHold) {
+  flow::PacketLayerConfig cfg;
+  cfg.flow_entries = 16;
+  auto h = Harness::Create(cfg);
+  ASSERT_NE(h, nullptr);
+  std::vector<uint8_t> pkt(fixtures::kV4Udp.data, fixtures::kV4Udp.data + fixtures::kV4Udp.len);
+  const uint64_t l3 = fixtures::kV4Udp.len - 14;
+  auto send_flows = [&](uint16_t first_port, int n) {
+    for (int i = 0; i < n; ++i) {
+      const auto port = static_cast<uint16_t>(first_port + i);
+      pkt[34] = static_cast<uint8_t>(port >> 8);  // UDP source port (14 + 20)
+      pkt[35] = static_cast<uint8_t>(port);
+      DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt.data(),
+                          .data_size_in = static_cast<uint32_t>(pkt.size()));
+      ASSERT_EQ(bpf_prog_test_run_opts(h->layer().prog_fd_tc_egress(), &opts), 0);
+    }
+  };
+  auto before = h->shared().ReadCounters();
+  send_flows(20000, 40);
+  auto after = h->shared().ReadCounters();
+  ASSERT_TRUE(before.ok() && after.ok());
+  std::vector<flow::FlowSample> flows;
+  ASSERT_TRUE(h->layer().ReadFlows(&flows).ok());
+  uint64_t reported_packets = 0, reported_bytes = 0;
+  for (const auto& f : flows) {
+    reported_packets += f.packets[NETMON_DIR_EGRESS];
+    reported_bytes += f.bytes[NETMON_DIR_EGRESS];
+  }
+  const uint64_t lost_packets = (*after)[NETMON_CTR_FLOW_UPDATE_FAIL] - (*before)[NETMON_CTR_FLOW_UPDATE_FAIL];
+  const uint64_t lost_bytes = (*after)[NETMON_CTR_FLOW_LOST_BYTES] - (*before)[NETMON_CTR_FLOW_LOST_BYTES];
+  EXPECT_EQ(flows.size(), 16u);
+  EXPECT_EQ(reported_packets + lost_packets, 40u);
+  EXPECT_EQ(reported_bytes + lost_bytes, 40u * l3);
+  EXPECT_EQ(lost_bytes, lost_packets * l3);
+
+  // Two more reads without traffic: the idle flows are taken out (nothing new to report), and new flows fit.
+  for (uint32_t r = 0; r < flow::FlowReader::kIdleRoundsBeforeTake; ++r) {
+    flows.clear();
+    ASSERT_TRUE(h->layer().ReadFlows(&flows).ok());
+    EXPECT_TRUE(flows.empty());
+  }
+  auto before2 = h->shared().ReadCounters();
+  send_flows(30000, 16);
+  auto after2 = h->shared().ReadCounters();
+  ASSERT_TRUE(before2.ok() && after2.ok());
+  EXPECT_EQ((*after2)[NETMON_CTR_FLOW_UPDATE_FAIL] - (*before2)[NETMON_CTR_FLOW_UPDATE_FAIL], 0u);
+  flows.clear();
+  ASSERT_TRUE(h->layer().ReadFlows(&flows).ok());
+  EXPECT_EQ(flows.size(), 16u);
+}
+
 TEST(TcTestRunConfig, FullRingBufferIsCounted) {
   flow::PacketLayerConfig cfg;
   cfg.ringbuf_bytes = 4096;  // one page: as many records (each with its 8-byte header) as fit, of ten
