@@ -90,6 +90,39 @@ TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
   EXPECT_EQ(received, kPackets * (20 + 8 + kPayload)) << "L3 bytes: IPv4 header + UDP header + payload";
 }
 
+// Loopback by default: a local client and a local server over 127.0.0.1, each end's DATA attributed to its own
+// process, and what one sent is what the other received.
+TEST(ServerInterfaces, LoopbackIsCapturedAndAttributedOnBothEnds) {
+  NETMON_REQUIRE_SERVER();
+  auto server = ServerProcess::Start(NoInterfacesKey());
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = (*server)->Stub();
+  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("loopback", 120)).ok());
+  auto srv = testenv::Process::Spawn(nullptr, {testenv::TrafficgenPath(), "tcp-serve", "--listen", "127.0.0.1:0",
+                                               "--recv", "30000", "--send", "7000"});
+  ASSERT_TRUE(srv.ok()) << srv.status();
+  auto listening = testenv::ExpectTrafficgenEvent(*srv, "listening", 10000);
+  ASSERT_TRUE(listening.ok()) << listening.status();
+  auto cli = testenv::Process::Spawn(nullptr, {testenv::TrafficgenPath(), "tcp-connect", "--to", listening->local,
+                                               "--send", "30000", "--recv", "7000"});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  auto done = testenv::ExpectTrafficgenEvent(*cli, "done", 20000);
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_TRUE(testenv::ExpectTrafficgenEvent(*srv, "done", 20000).ok());
+  (void)cli->Wait(10000);
+  (void)srv->Wait(10000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto evs = FinishCapture(*stub, "loopback");
+  FlowTotals client = SumData(evs, done->local, listening->local, cli->pid());
+  FlowTotals server_side = SumData(evs, done->local, listening->local, srv->pid());
+  EXPECT_GT(client.data_events, 0);
+  EXPECT_GT(server_side.data_events, 0);
+  EXPECT_GE(client.sent, 30000);
+  EXPECT_GE(server_side.sent, 7000);
+  EXPECT_EQ(client.sent, server_side.received) << "what the client sent over lo, the server received";
+  EXPECT_EQ(server_side.sent, client.received);
+}
+
 TEST(ServerInterfaces, AMissingInterfaceDegradesTheCaptureAndDoesNotFailIt) {
   NETMON_REQUIRE_SERVER();
   json config = NoInterfacesKey();
@@ -108,7 +141,13 @@ TEST(ServerInterfaces, AMissingInterfaceDegradesTheCaptureAndDoesNotFailIt) {
   }
   EXPECT_TRUE(lo);
   EXPECT_TRUE(missing) << "the missing interface is not reported with its reason";
-  FinishCapture(*stub, "degraded");
+  ASSERT_TRUE(StopCapture(*stub, "degraded").ok());
+  auto r = Results(*stub, "degraded");
+  ASSERT_FALSE(r.chunks.empty());
+  const auto& not_attached = r.chunks.back().stats().interfaces_not_attached();
+  ASSERT_EQ(not_attached.count("nm-not-here0"), 1u) << "the final statistics name the interface";
+  EXPECT_NE(not_attached.at("nm-not-here0").find("No such device"), std::string::npos);
+  EXPECT_EQ(not_attached.count("lo"), 0u);
 
   // Nothing at all to attach: the capture fails, naming the interface.
   config["interfaces"] = json::array({"nm-not-here0"});

@@ -326,6 +326,10 @@ std::map<std::string, std::string> PacketLayer::Refused() const {
   return impl_->refused;
 }
 
+void PacketLayer::ForgetRefused() {
+  impl_->refused.clear();
+}
+
 void PacketLayer::Detach() {
   if (!impl_) return;
   Impl& m = *impl_;

@@ -62,8 +62,10 @@ class PacketLayer {
   size_t AttachEach(const std::vector<InterfaceSpec>& ifaces);
   // Detaches one interface (gone, or no longer wanted); false if it was not attached.
   bool DetachInterface(int ifindex);
-  // Interfaces AttachEach could not attach, with the reason (an interface attached later leaves the list).
+  // Interfaces AttachEach could not attach, with the reason (an interface attached later leaves the list). Kept
+  // after Detach, so a capture's final report still has them; ForgetRefused() starts a new attach afresh.
   std::map<std::string, std::string> Refused() const;
+  void ForgetRefused();
   // Removes every attachment (also run by the destructor). Flow counters stay readable.
   void Detach();
   bool attached() const;

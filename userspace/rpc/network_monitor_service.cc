@@ -101,7 +101,10 @@ grpc::Status NetworkMonitorServiceImpl::GetCaptureResults(
     if (taken > 0 || final) {
       chunk.set_chunk_index(chunk_index++);
       chunk.set_is_final(final);
-      if (final) ToProto(session->Stats(sessions->counters()), chunk.mutable_stats());
+      if (final) {
+        ToProto(session->Stats(sessions->counters()), chunk.mutable_stats());
+        AddInterfacesNotAttached(chunk.mutable_stats());
+      }
       if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream closed by the client");
     }
     if (final) return grpc::Status::OK;
@@ -144,6 +147,12 @@ grpc::Status NetworkMonitorServiceImpl::ListCaptures(grpc::ServerContext* contex
     ToProto(s->Stats(sessions->counters()), info->mutable_stats());
   }
   return grpc::Status::OK;
+}
+
+void NetworkMonitorServiceImpl::AddInterfacesNotAttached(network_monitor::CaptureStats* stats) const {
+  if (!status_.interfaces_not_attached) return;
+  for (const auto& [name, why] : status_.interfaces_not_attached())
+    (*stats->mutable_interfaces_not_attached())[name] = why;
 }
 
 grpc::Status NetworkMonitorServiceImpl::GetStatus(grpc::ServerContext* context,

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct StatusSource {
   std::function<std::vector<bpf::HookInfo>()> hooks;
   std::vector<std::string> interfaces;
   std::vector<bpf::ProgramLoad> programs;  // what each BPF program cost to load at start-up
+  // Interfaces the packet layer could not attach to at the last attach (name -> reason).
+  std::function<std::map<std::string, std::string>()> interfaces_not_attached;
 };
 
 class NetworkMonitorServiceImpl final : public network_monitor::NetworkMonitorService::Service {
@@ -67,6 +70,7 @@ class NetworkMonitorServiceImpl final : public network_monitor::NetworkMonitorSe
  private:
   // The caller's right to call, then the sessions: UNAVAILABLE while starting.
   absl::StatusOr<session::SessionManager*> Admit(const grpc::ServerContext& context) const;
+  void AddInterfacesNotAttached(network_monitor::CaptureStats* stats) const;
 
   std::atomic<session::SessionManager*> sessions_{nullptr};  // null while starting; status_ is set before it
   const ClientAllowList allow_;

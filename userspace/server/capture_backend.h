@@ -51,6 +51,8 @@ class CaptureBackend {
   // The kernel's socket-owner maps, for the join.
   virtual join::OwnerSource Owners() = 0;
   virtual std::vector<bpf::HookInfo> Hooks() const = 0;
+  // Interfaces the last attach could not attach to (name -> reason); a capture's final statistics report them.
+  virtual std::map<std::string, std::string> InterfacesNotAttached() const { return {}; }
   // What each BPF program cost to load, in load order (none for backends without a kernel).
   virtual std::vector<bpf::ProgramLoad> ProgramLoads() const { return {}; }
   // Loss and bail-out counters by name ("kernel.dns_ringbuf_full" ...), totals since start.

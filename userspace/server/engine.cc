@@ -98,6 +98,11 @@ std::vector<bpf::HookInfo> Engine::Hooks() const {
   return backend_->Hooks();
 }
 
+std::map<std::string, std::string> Engine::InterfacesNotAttached() const {
+  std::lock_guard<std::mutex> lock(backend_mu_);
+  return backend_->InterfacesNotAttached();
+}
+
 bool Engine::attached() const {
   std::lock_guard<std::mutex> lock(backend_mu_);
   return backend_->attached();

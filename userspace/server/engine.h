@@ -60,6 +60,7 @@ class Engine {
   void Stop(std::chrono::milliseconds grace);
 
   std::vector<bpf::HookInfo> Hooks() const;
+  std::map<std::string, std::string> InterfacesNotAttached() const;
   // Backend counters plus the join's, by name: the sessions' CounterSource.
   std::map<std::string, uint64_t> Counters();
   bool attached() const;

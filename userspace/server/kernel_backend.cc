@@ -115,6 +115,7 @@ absl::Status KernelBackend::Attach() {
   size_t attached = 0;
   std::string refused;
   for (PacketGroup& g : packets_) {
+    g.layer->ForgetRefused();
     std::vector<flow::InterfaceSpec> specs = g.interfaces;
     if (g.every_interface) {
       for (const flow::LinkChange& l : flow::ListLinks()) specs.push_back(flow::InterfaceSpec{l.name, false, -1});
@@ -225,6 +226,12 @@ std::vector<bpf::HookInfo> KernelBackend::Hooks() const {
     std::vector<bpf::HookInfo> p = g.layer->Hooks();
     out.insert(out.end(), p.begin(), p.end());
   }
+  return out;
+}
+
+std::map<std::string, std::string> KernelBackend::InterfacesNotAttached() const {
+  std::map<std::string, std::string> out;
+  for (const PacketGroup& g : packets_) out.merge(g.layer->Refused());
   return out;
 }
 

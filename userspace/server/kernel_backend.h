@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -38,6 +39,7 @@ class KernelBackend final : public CaptureBackend {
   void SweepReleased(uint64_t now_monotonic_ns) override;
   join::OwnerSource Owners() override;
   std::vector<bpf::HookInfo> Hooks() const override;
+  std::map<std::string, std::string> InterfacesNotAttached() const override;
   std::vector<bpf::ProgramLoad> ProgramLoads() const override;
   std::map<std::string, uint64_t> Counters() override;
 

@@ -187,6 +187,7 @@ int Run(int argc, char** argv) {
 
   rpc::StatusSource status;
   status.hooks = [&engine] { return engine.Hooks(); };
+  status.interfaces_not_attached = [&engine] { return engine.InterfacesNotAttached(); };
   for (const auto& i : config->interfaces) {
     status.interfaces.push_back(i.netns.empty() ? i.name : StrCat(i.name, "@", i.netns));
   }
