@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "e2e_env.h"
@@ -17,6 +18,12 @@ using nlohmann::json;
 
 json NoInterfacesKey() {
   return json{{"listen_addr", "127.0.0.1:0"}, {"security", MtlsSecurity()}, {"flush_interval_ms", 500}};
+}
+
+void WriteSysctl(const std::string& path, const std::string& value) {
+  std::ofstream f(path);
+  f << value;
+  EXPECT_TRUE(f.good()) << path;
 }
 
 std::vector<network_monitor::NetworkEvent> FinishCapture(network_monitor::NetworkMonitorService::Stub& stub,
@@ -44,12 +51,11 @@ TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
     ~Unlink() { (void)testenv::RunCommand({"ip", "link", "del", name}); }  // gone with the namespace anyway
   } unlink{host_if};
   ASSERT_TRUE(testenv::RunChecked({"ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if}).ok());
-  ASSERT_TRUE(testenv::RunChecked({"sysctl", "-q", "-w", "net.ipv6.conf." + host_if + ".disable_ipv6=1"}).ok());
+  WriteSysctl("/proc/sys/net/ipv6/conf/" + host_if + "/disable_ipv6", "1");  // no router solicitations
   ASSERT_TRUE(testenv::RunChecked({"ip", "link", "set", peer_if, "netns", peer_ns->name()}).ok());
   ASSERT_TRUE(testenv::RunChecked({"ip", "link", "set", host_if, "up"}).ok());
   for (const std::vector<std::string>& argv :
-       {std::vector<std::string>{"sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"},
-        {"ip", "addr", "add", "10.231.0.1/30", "dev", peer_if},
+       {std::vector<std::string>{"ip", "addr", "add", "10.231.0.1/30", "dev", peer_if},
         {"ip", "link", "set", peer_if, "up"},
         {"ip", "neigh", "add", "10.231.0.2", "lladdr", "02:00:00:00:00:99", "dev", peer_if, "nud", "permanent"}}) {
     ASSERT_TRUE(testenv::RunChecked(argv, &*peer_ns).ok()) << testenv::JoinArgv(argv);
@@ -57,11 +63,9 @@ TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
   // Give the server's link watch its second to attach (the bound), then send.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   constexpr int kPackets = 20, kPayload = 100;
-  ASSERT_TRUE(testenv::RunChecked({"/usr/bin/python3", "-c",
-                                   "import socket\n"
-                                   "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                                   "s.bind(('10.231.0.1', 40999))\n"
-                                   "for _ in range(20): s.sendto(b'x' * 100, ('10.231.0.2', 9999))\n"},
+  ASSERT_TRUE(testenv::RunChecked({testenv::TrafficgenPath(), "udp-send", "--to", "10.231.0.2:9999", "--bind",
+                                   "10.231.0.1:40999", "--bytes", std::to_string(kPayload), "--count",
+                                   std::to_string(kPackets)},
                                   &*peer_ns)
                   .ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
