@@ -13,7 +13,7 @@
 //       connection and DNS sources running (the driver starts them); each round stops its capture and waits
 //       until the programs are detached again.
 //
-// Plaintext only (mode "none"): bench/ runs netmon-server on a unix socket, where design.md §5 allows it.
+// Plaintext only (mode "none"): bench/ runs netmon-server on a unix socket, where docs/architecture.md §5 allows it.
 #include <grpcpp/grpcpp.h>
 #include <time.h>
 

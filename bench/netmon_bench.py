@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""netmon's benchmarks (design.md §8), all in one run, written to results.json + table.md + plot.png.
+"""netmon's benchmarks (docs/architecture.md §8), all in one run, written to results.json + table.md + plot.png.
 
   bench/run.sh [--smoke] [--reps N] [--seconds S] [--only SECTIONS] [--out DIR]
 

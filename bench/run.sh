@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Every benchmark of netmon in one run (design.md §8), as root, after `bash scripts/install-deps.sh`:
+# Every benchmark of netmon in one run (docs/architecture.md §8), as root, after `bash scripts/install-deps.sh`:
 #   bash bench/run.sh                  # the full run (~12 min): bench/results/<date>/{results.json,table.md,plot.png}
 #   bash bench/run.sh --smoke          # every benchmark for a moment (what the bench-smoke test runs)
 #   bash bench/run.sh --only overhead --reps 3 --out /tmp/x     # see --help

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Kernel-matrix hook probe: one trivial program per rung of the socket layer's hook ladder (design.md §6).
+ * Kernel-matrix hook probe: one trivial program per rung of the socket layer's hook ladder (docs/architecture.md §6).
  * probe_hooks.cc loads and attaches them one at a time, so a missing hook fails only its own program, and
  * then fires each hook once (a loopback TCP connect and send) to show it really runs. Each program only
  * counts its calls: what is being probed is whether the kernel accepts and runs this kind of program at this

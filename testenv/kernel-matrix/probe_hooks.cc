@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Kernel-matrix hook probe: reports, for the running kernel, whether each rung of the socket layer's hook ladder
-// (design.md §6) loads, attaches and fires. One line per hook:
+// (docs/architecture.md §6) loads, attaches and fires. One line per hook:
 //   KM-HOOK <name> available|unavailable <errno> (<detail>)
 // "available" means loaded, attached and seen firing for this process's own loopback connect/send/recv, so a
 // hook that attaches but never runs is not counted as a working rung.
@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
   if (mismatches > 0) {
     std::cout << "KM-PROBE FAIL: " << mismatches
               << " hook fact(s) differ from what this run expects. On the host the expectation is the CI machine's "
-                 "kernel as described in design.md section 6; hosts differ, and a developer machine that is not that "
+                 "kernel as described in docs/architecture.md section 6; hosts differ, and a developer machine that is not that "
                  "kind fails here by design (it covers other rungs than CI). In the kernel-matrix guest it means the "
                  "guest is not the other side of the ladder.\n";
     return 1;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Kernel matrix: runs the project's BPF-level tests inside Debian 12's own 6.1 cloud kernel under qemu (TCG),
-# the other side of the hook ladder from the CI host (design.md §6: 6.18 without kprobes/fentry but with the
+# the other side of the hook ladder from the CI host (docs/architecture.md §6: 6.18 without kprobes/fentry but with the
 # sock_send_length tracepoints; 6.1 is the opposite). Exit 0 only when every planned test passed (or skipped),
 # every --expect-hook holds and the guest's summary arrived.
 #

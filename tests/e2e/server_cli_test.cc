@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The binary as an operator meets it (design.md §4.5): --help, one-line refusals of bad configurations (plaintext
+// The binary as an operator meets it (docs/architecture.md §4.5): --help, one-line refusals of bad configurations (plaintext
 // off loopback among them), nothing attached while idle, and a clean SIGTERM during a capture: the follower gets
 // its final chunk, the server exits 0, nothing stays attached.
 #include <fcntl.h>

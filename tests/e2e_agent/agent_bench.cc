@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // netmon-agent-bench: events/s delivered to a poller-like client through netmon-agent vs directly from the
-// server, in the same run (design.md §8 "event pipeline"). Not a test: it prints numbers.
+// server, in the same run (docs/architecture.md §8 "event pipeline"). Not a test: it prints numbers.
 //
 // The server side is netmon-server's gRPC layer in-process (SessionManager + NetworkMonitorServiceImpl over
 // mTLS) holding one finished capture of N synthetic events; the kernel is not involved, so this measures the

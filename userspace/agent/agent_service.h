@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// monitoring.AgentService for service_type "network_capture" (design.md §4.2), over a MonitorClient:
+// monitoring.AgentService for service_type "network_capture" (docs/architecture.md §4.2), over a MonitorClient:
 //   TriggerNetworkCapture -> validate, generate a UUID session id, StartCapture on netmon-server.
 //   StreamResults / GetResults -> one SNAPSHOT read of the session after last_sequence, turned into
 //     self-contained JSON chunks (chunker.h). The read is bounded in time (poll_timeout, and the caller's own

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Events of one poll -> ServiceRadar ResultsChunks (design.md §4.2). Every chunk's data is a self-contained JSON
+// Events of one poll -> ServiceRadar ResultsChunks (docs/architecture.md §4.2). Every chunk's data is a self-contained JSON
 // document of at most `max_chunk_bytes` bytes:
 //   {"session_id": "...", "results": [event, ...], "chunk_index": i, "total_chunks": n, "current_sequence": s}
 // and the last one (exactly one, is_final) adds "capture": {state, complete, has_more, stats, ...}. A poll with

@@ -219,7 +219,7 @@ absl::StatusOr<AgentConfig> ParseAgentConfig(const json& j) {
     NETMON_RETURN_IF_ERROR(ParseMonitor(*it, &c.network_monitor));
   }
   int64_t v = static_cast<int64_t>(c.max_chunk_bytes);
-  // Upper bound: a ResultsChunk must stay under gRPC's 4 MiB message limit (design.md §4.2).
+  // Upper bound: a ResultsChunk must stay under gRPC's 4 MiB message limit (docs/architecture.md §4.2).
   NETMON_RETURN_IF_ERROR(GetInt(j, "max_chunk_bytes", "", kMinChunkBytes, int64_t{3} * 1024 * 1024, &v));
   c.max_chunk_bytes = static_cast<size_t>(v);
   v = static_cast<int64_t>(c.max_events_per_poll);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// netmon-agent's configuration file (design.md §4.5), JSON:
+// netmon-agent's configuration file (docs/architecture.md §4.5), JSON:
 //   {
 //     "listen_addr": "0.0.0.0:50051",           // where the poller / netmonctl reach the agent ("unix:/path" ok)
 //     "agent_id": "host-1",                      // default: the host name
-//     "security": {SecurityConfig},              // server side, poller -> agent (design.md §5)
+//     "security": {SecurityConfig},              // server side, poller -> agent (docs/architecture.md §5)
 //     "allowed_clients": ["poller"],             // optional: certificate CN/SAN allowed to call (empty = any)
 //     "network_monitor": {
 //       "address": "127.0.0.1:50085",            // netmon-server ("unix:/path" ok)

@@ -4,7 +4,7 @@
 // values unchanged — the agent never re-interprets process-attributed data. Two choices, documented in the
 // README:
 //   - extra_info is a JSON string in the proto. When it holds valid JSON it is embedded as that JSON value (an
-//     object, per design.md §4.3), byte for byte; otherwise it is kept as a JSON string, so nothing is lost and
+//     object, per docs/architecture.md §4.3), byte for byte; otherwise it is kept as a JSON string, so nothing is lost and
 //     the document stays valid.
 //   - 64-bit integers are JSON numbers. timestamp_ns exceeds 2^53, so a consumer that decodes numbers as doubles
 //     (JavaScript, Go's interface{}) sees it rounded to ~256 ns.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // netmon-agent --config FILE [--log-level LEVEL]: ServiceRadar's AgentService for network captures, in front of
-// netmon-server (design.md §2, §4.5). Stops cleanly on SIGINT/SIGTERM.
+// netmon-server (docs/architecture.md §2, §4.5). Stops cleanly on SIGINT/SIGTERM.
 #include <signal.h>
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Start-up helpers for the filesystems BPF needs (design.md §6): bpffs for libxdp's dispatcher and pins,
+// Start-up helpers for the filesystems BPF needs (docs/architecture.md §6): bpffs for libxdp's dispatcher and pins,
 // tracefs for syscall tracepoints, and the cgroup v2 mount for cgroup socket hooks.
 #pragma once
 

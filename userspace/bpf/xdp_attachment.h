@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // XDP through libxdp's multi-program dispatcher, so netmon's program coexists with other XDP programs on the
-// same interface (design.md §3).
+// same interface (docs/architecture.md §3).
 //
 // How the program gets loaded: the dispatcher calls its component programs as freplace (BPF_PROG_TYPE_EXT)
 // extensions, so a component can only be loaded once the dispatcher it attaches to exists, and libxdp does that

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// netmonctl: the operator's command line for netmon (design.md §2). See `netmonctl --help`.
+// netmonctl: the operator's command line for netmon (docs/architecture.md §2). See `netmonctl --help`.
 #include <unistd.h>
 
 #include <cstdlib>

@@ -26,7 +26,7 @@ bool ValidEventType(std::string_view t) {
   return true;
 }
 
-// design.md §4.4: 1-128 characters of [A-Za-z0-9._:-].
+// docs/architecture.md §4.4: 1-128 characters of [A-Za-z0-9._:-].
 bool ValidSessionId(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s) {
@@ -37,7 +37,7 @@ bool ValidSessionId(std::string_view s) {
   return true;
 }
 
-// What the correlator reads from extra_info (design.md §4.3): the protocol and the span the event covers.
+// What the correlator reads from extra_info (docs/architecture.md §4.3): the protocol and the span the event covers.
 struct ExtraFields {
   uint8_t protocol = 0;
   bool has_protocol = false;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The correlator's event: a NetworkEvent (design.md §4.3, field names as in proto/network_monitor.proto) plus where
+// The correlator's event: a NetworkEvent (docs/architecture.md §4.3, field names as in proto/network_monitor.proto) plus where
 // it came from (agent_id, session_id, sequence), and the JSON-lines codec for it. The decoder is strict about the
 // fields it knows (types, ranges, address syntax) and ignores keys it does not know, so a newer agent can add
 // fields without breaking an older correlator.

@@ -40,7 +40,7 @@ struct Endpoint {
   uint16_t port = 0;
   bool operator==(const Endpoint&) const = default;
   auto operator<=>(const Endpoint&) const = default;
-  // "10.1.1.1:443" / "[2001:db8::1]:443" as design.md §4.3 writes them.
+  // "10.1.1.1:443" / "[2001:db8::1]:443" as docs/architecture.md §4.3 writes them.
   std::string ToString() const;
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // netmon-correlate: enriches netmon NetworkEvents with the device inventory, NetFlow/IPFIX records and syslog/OTel
-// logs (design.md §2, FR-4). Reads JSON lines from a file or stdin and writes enriched JSON lines (the default on one
+// logs (docs/architecture.md §2, FR-4). Reads JSON lines from a file or stdin and writes enriched JSON lines (the default on one
 // machine), or consumes and publishes on NATS JetStream when nats.url is configured. docs/correlate.md documents
 // the configuration.
 #include <fcntl.h>

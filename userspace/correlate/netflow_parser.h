@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // NetFlow v5 (Cisco's fixed format), v9 (RFC 3954) and IPFIX (RFC 7011) datagram parser. Every datagram is
-// hostile (design.md §5): each length is checked against what is left before it is used, templates with
+// hostile (docs/architecture.md §5): each length is checked against what is left before it is used, templates with
 // zero-length fields or impossible sizes are refused, every loop advances by at least one byte and is bounded by
 // the datagram, and anything refused is counted, never fatal. Data that arrives before its template is held in a
 // bounded pending queue and decoded when the template comes (or dropped, counted, when it does not in time).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The packet layer (design.md §3): TC clsact programs (bpf/tc) on each configured interface, ingress and
+// The packet layer (docs/architecture.md §3): TC clsact programs (bpf/tc) on each configured interface, ingress and
 // egress, or XDP (bpf/xdp, through libxdp's dispatcher) for ingress where asked. They count L3 bytes/packets
 // per flow and direction, attribute flows to sockets through the shared maps and hand DNS messages to
 // userspace. This class owns the loaded objects and every attachment (RAII): Detach() or the destructor

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The join's output: one NetworkEvent (design.md §4.3) as plain C++, plus what capture sessions need to filter
+// The join's output: one NetworkEvent (docs/architecture.md §4.3) as plain C++, plus what capture sessions need to filter
 // it exactly. Kept free of protobuf and gRPC so the join and the sessions are testable without either; the rpc
 // layer translates it field by field.
 #pragma once

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The join (design.md §3): flow counters from the packet layer + socket owners + lifecycle events + DNS
+// The join (docs/architecture.md §3): flow counters from the packet layer + socket owners + lifecycle events + DNS
 // messages -> Events with the exact semantics of §4.3. Pure logic over plain structs: no kernel, no gRPC. The
 // caller (the server's engine) feeds it from one thread; it is not thread-safe.
 //

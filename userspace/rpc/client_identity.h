@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Who is calling, from the verified client certificate, and the optional allow-list that narrows who may use the
-// service (design.md §5). Identities are the certificate's subject CN and every subject alternative name.
+// service (docs/architecture.md §5). Identities are the certificate's subject CN and every subject alternative name.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

@@ -2,7 +2,7 @@
 // gRPC credentials from a SecurityConfig, for servers (netmon-server, netmon-agent) and clients (netmon-agent,
 // netmonctl). mTLS: the server requires a client certificate and verifies it against client_ca_file; the client
 // verifies the server against ca_file (and server_name, when set). mode "none" is plaintext and allowed only
-// on loopback or a unix socket (design.md §5).
+// on loopback or a unix socket (docs/architecture.md §5).
 //
 // TLS 1.3: gRPC 1.51 (Debian 12) has no public knob for the TLS version: neither SslServerCredentialsOptions nor
 // grpc::experimental::TlsServerCredentialsOptions offers set_min_tls_version (it arrived in later releases), and

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ServiceRadar's SecurityConfig (design.md §5), shared by netmon-server, netmon-agent and netmonctl:
+// ServiceRadar's SecurityConfig (docs/architecture.md §5), shared by netmon-server, netmon-agent and netmonctl:
 //   {"mode": "none"|"mtls", "cert_dir": "...", "server_name": "...", "role": "...",
 //    "tls": {"cert_file", "key_file", "ca_file", "client_ca_file"}}
 // Relative file names are joined to cert_dir; client_ca_file falls back to ca_file. Unknown keys are errors

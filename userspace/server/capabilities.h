@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Dropping every capability the server does not need (design.md §5). Capabilities are per thread, so this must
+// Dropping every capability the server does not need (docs/architecture.md §5). Capabilities are per thread, so this must
 // run before any other thread exists (gRPC starts its threads lazily; the engine thread starts later): every
 // thread created afterwards inherits the reduced sets.
 #pragma once

@@ -180,7 +180,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const json& j) {
     return absl::InvalidArgumentError(StrCat("log_level: \"", c.log_level, "\" is not debug, info, warn or error"));
   }
 
-  // Cross-key rules (design.md §5).
+  // Cross-key rules (docs/architecture.md §5).
   if (!c.security.mtls() && !rpc::IsLoopbackOrUnix(c.listen_addr)) {
     return absl::InvalidArgumentError(StrCat("security: mode \"none\" (plaintext) is refused on ", c.listen_addr,
                                              "; listen on loopback or a unix socket, or configure mode \"mtls\""));

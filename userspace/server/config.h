@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// netmon-server's configuration file (design.md §4.5): strict JSON. Every key has a default except what only the
+// netmon-server's configuration file (docs/architecture.md §4.5): strict JSON. Every key has a default except what only the
 // operator can know; unknown keys and wrong types are errors that name the key, so a typo never passes silently.
 // Every key is listed in the README (see ServerConfigKeys() for the authoritative list).
 #pragma once
@@ -31,7 +31,7 @@ struct ServerConfig {
   // No `interfaces` key: every interface of the server's namespace, lo included, and those that appear later.
   bool all_interfaces = true;
 
-  // Capture limits (design.md §4.4).
+  // Capture limits (docs/architecture.md §4.4).
   int32_t max_sessions = 8;
   int32_t max_duration_seconds = 3600;
   int64_t result_ttl_seconds = 600;

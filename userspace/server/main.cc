@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// netmon-server: on-demand, process-attributed network capture (design.md §4.5).
+// netmon-server: on-demand, process-attributed network capture (docs/architecture.md §4.5).
 //   netmon-server --config FILE [--log-level debug|info|warn|error]
 // Prints one JSON line on stdout once it serves ({"listening": "<address>", "port": N, "pid": P}); logs go to
 // stderr. SIGINT/SIGTERM end every running capture with its final flush and final chunk, detach everything and

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// A capture's filter (design.md §4.4), validated from the request, matched exactly against each event in
+// A capture's filter (docs/architecture.md §4.4), validated from the request, matched exactly against each event in
 // userspace, and turned into the kernel's over-approximating netmon_filter entries.
 #pragma once
 

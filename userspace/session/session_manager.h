@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// All capture sessions of one server (design.md §4.4): admission with the exact status codes, the kernel
+// All capture sessions of one server (docs/architecture.md §4.4): admission with the exact status codes, the kernel
 // filter union, routing of joined events to every session whose filter matches, duration expiry, retention
 // after the end, and the memory bound.
 //

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The capture rules of design.md §4.4 that need nothing but the request: each violation is one absl::Status
+// The capture rules of docs/architecture.md §4.4 that need nothing but the request: each violation is one absl::Status
 // whose code the rpc layer passes through as the gRPC code, with a message that names the field.
 #pragma once
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-hook cost of the socket layer under connection churn (design.md §8), run by hand, not by ctest:
+// Per-hook cost of the socket layer under connection churn (docs/architecture.md §8), run by hand, not by ctest:
 //
 //   build/tests/bpf/sock/netmon_bpf_sock_bench [--gtest_filter=SockBench.*]   (env NETMON_BENCH_CONNS=N)
 //

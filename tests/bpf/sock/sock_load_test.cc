@@ -2,7 +2,7 @@
 // The socket layer's programs against this kernel: what the probe picks, that every rung that can load passes
 // the verifier (and that the others fail the way this kernel is known to refuse them), and that Detach leaves
 // nothing attached. The expectations follow the kernel the test runs on (KernelFacts below), because the suite
-// runs on two: the CI host (design.md §6: cgroup hooks, tp_btf including sock_send_length/sock_recv_length,
+// runs on two: the CI host (docs/architecture.md §6: cgroup hooks, tp_btf including sock_send_length/sock_recv_length,
 // syscall tracepoints, raw_tp and the task_file iterator work; fentry loads fail with EPERM; kprobe programs load
 // but cannot attach, CONFIG_KPROBES being off) and the kernel-matrix guest (Debian 12's 6.1: no
 // sock_*_length tracepoints, fentry and kprobes work).
@@ -266,7 +266,7 @@ TEST(SockLoad, FentryRungPassesTheVerifierOrIsRefusedWithEperm) {
     GTEST_LOG_(INFO) << "fentry programs load on this kernel";
     return;
   }
-  // This CI kernel refuses fentry/fexit attachment targets at load time (design.md §6). Any other refusal is a
+  // This CI kernel refuses fentry/fexit attachment targets at load time (docs/architecture.md §6). Any other refusal is a
   // verifier rejection: a bug.
   EXPECT_EQ(ErrnoOf(st), EPERM) << st;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-packet cost of the packet layer's programs (design.md §8): BPF_PROG_TEST_RUN with `repeat`, each program
+// Per-packet cost of the packet layer's programs (docs/architecture.md §8): BPF_PROG_TEST_RUN with `repeat`, each program
 // next to an empty program of the same type measured in the same rounds, interleaved, median of the rounds.
 // Not a test (timings are not asserted); run it by hand:
 //   sudo build/tests/bpf/tc/netmon_packet_cost [--repeat N] [--rounds R]

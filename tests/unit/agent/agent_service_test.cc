@@ -2,7 +2,7 @@
 // The agent over real gRPC and mTLS on loopback, in front of netmon-server's gRPC side in-process (synthetic
 // events at the engine's seam): trigger, polls with last_sequence while the capture runs and after it ends
 // (every event exactly once, every chunk self-contained and within budget, one final chunk per poll), the
-// design.md §4.4 bad-input table through the agent, results errors, GetResults, GetStatus, mTLS refusals,
+// docs/architecture.md §4.4 bad-input table through the agent, results errors, GetResults, GetStatus, mTLS refusals,
 // monitor down -> UNAVAILABLE, and recovery when it comes back.
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The wire contract of design.md §4.1/§4.2, checked on the wire: every specified field is set on its own, the
+// The wire contract of docs/architecture.md §4.1/§4.2, checked on the wire: every specified field is set on its own, the
 // message is serialised, and the single tag on the wire must carry the specified field number and wire type.
 // A renumbered or retyped field fails here even if the .proto still compiles.
 #include <google/protobuf/descriptor.h>
@@ -41,7 +41,7 @@ constexpr auto kBool = FieldDescriptor::TYPE_BOOL;
 constexpr auto kMsg = FieldDescriptor::TYPE_MESSAGE;
 constexpr auto kEnum = FieldDescriptor::TYPE_ENUM;
 
-// The specification, transcribed from design.md §4 (original fields) plus netmon's documented extensions.
+// The specification, transcribed from docs/architecture.md §4 (original fields) plus netmon's documented extensions.
 const std::vector<FieldSpec> kSpec = {
     {"network_monitor.CaptureFilter", "process_id", 1, kInt32},
     {"network_monitor.CaptureFilter", "port", 2, kInt32},

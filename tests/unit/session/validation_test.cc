@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Every rule of design.md §4.4 that the request alone decides, with its exact status code.
+// Every rule of docs/architecture.md §4.4 that the request alone decides, with its exact status code.
 #include "session/validation.h"
 
 #include <gtest/gtest.h>
