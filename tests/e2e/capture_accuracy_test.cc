@@ -81,11 +81,8 @@ TEST_F(CaptureAccuracy, DataBeforeAcceptIsTheAcceptingProcesss) {
     auto cli = testenv::Process::Spawn(&topo_->client(), {testenv::TrafficgenPath(), "tcp-connect", "--to",
                                                           listening->local, "--send", "50000", "--recv", "20000"});
     ASSERT_TRUE(cli.ok()) << cli.status();
-    auto done = testenv::ExpectTrafficgenEvent(*cli, "done", 20000);
+    auto done = AwaitExchange(*cli, *srv);
     ASSERT_TRUE(done.ok()) << done.status();
-    ASSERT_TRUE(testenv::ExpectTrafficgenEvent(*srv, "done", 20000).ok());
-    (void)cli->Wait(10000);
-    (void)srv->Wait(10000);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the CLOSE handshake ends
     auto evs = Finish(id);
     int64_t l3_received = 0, packets_received = 0, l3_sent = 0;

@@ -176,6 +176,15 @@ rpc::testing::StreamResult Results(network_monitor::NetworkMonitorService::Stub&
   return rpc::testing::ReadAll(stub, req, deadline_s);
 }
 
+absl::StatusOr<testenv::TrafficgenEvent> AwaitExchange(testenv::Process& client, testenv::Process& server) {
+  auto done = testenv::ExpectTrafficgenEvent(client, "done", 20000);
+  if (!done.ok()) return done.status();
+  if (auto s = testenv::ExpectTrafficgenEvent(server, "done", 20000); !s.ok()) return s.status();
+  (void)client.Wait(10000);
+  (void)server.Wait(10000);
+  return done;
+}
+
 int PortOf(const std::string& endpoint) {
   size_t colon = endpoint.rfind(':');
   return colon == std::string::npos ? -1 : std::atoi(endpoint.c_str() + colon + 1);

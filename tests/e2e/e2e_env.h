@@ -76,6 +76,9 @@ grpc::Status StopCapture(network_monitor::NetworkMonitorService::Stub& stub, con
 rpc::testing::StreamResult Results(network_monitor::NetworkMonitorService::Stub& stub, const std::string& id,
                                    uint64_t after = 0, bool snapshot = false, int deadline_s = 120);
 
+// A tcp-connect client and its tcp-serve server both report "done" and exit; returns the client's report.
+absl::StatusOr<testenv::TrafficgenEvent> AwaitExchange(testenv::Process& client, testenv::Process& server);
+
 // "10.1.2.3:80" / "[fd00::1]:80" -> port.
 int PortOf(const std::string& endpoint);
 std::string HostOf(const std::string& endpoint);

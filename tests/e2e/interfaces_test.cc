@@ -32,15 +32,40 @@ std::vector<network_monitor::NetworkEvent> FinishCapture(network_monitor::Networ
   return Results(stub, id).events();
 }
 
+// A server started by the test, and a capture on it.
+class ServerInterfaces : public ::testing::Test {
+ protected:
+  void StartServerAndCapture(const json& config, const std::string& id) {
+    NETMON_REQUIRE_SERVER();
+    auto server = ServerProcess::Start(config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ = server_->Stub();
+    ASSERT_TRUE(StartCapture(*stub_, CaptureRequest(id, 120)).ok());
+  }
+  static network_monitor::GetStatusResponse Status(network_monitor::NetworkMonitorService::Stub& stub) {
+    grpc::ClientContext ctx;
+    network_monitor::GetStatusResponse st;
+    EXPECT_TRUE(stub.GetStatus(&ctx, {}, &st).ok());
+    return st;
+  }
+  static bool IngressAttached(const network_monitor::GetStatusResponse& st, const std::string& ifname) {
+    for (const auto& h : st.hooks()) {
+      if (h.name() == "tc.ingress" && h.active() && h.detail() == ifname) return true;
+    }
+    return false;
+  }
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<network_monitor::NetworkMonitorService::Stub> stub_;
+};
+
 // A veth pair made while the capture runs: its host end in the server's namespace, its peer in a namespace of
 // ours. Frames from the peer go to a MAC nobody has, so the host end's kernel drops them as another host's (no
 // address on the host side, nothing routed or forwarded): TC ingress on the host end is all that sees them.
-TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
-  NETMON_REQUIRE_SERVER();
-  auto server = ServerProcess::Start(NoInterfacesKey());
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = (*server)->Stub();
-  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("everywhere", 120)).ok());
+TEST_F(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
+  StartServerAndCapture(NoInterfacesKey(), "everywhere");
+  if (IsSkipped() || HasFatalFailure()) return;
+  auto& stub = stub_;
 
   auto peer_ns = testenv::Netns::Create("ifpeer");
   ASSERT_TRUE(peer_ns.ok()) << peer_ns.status();
@@ -63,23 +88,16 @@ TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
   // Give the server's link watch its second to attach (the bound), then send.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   constexpr int kPackets = 20, kPayload = 100;
-  ASSERT_TRUE(testenv::RunChecked({testenv::TrafficgenPath(), "udp-send", "--to", "10.231.0.2:9999", "--bind",
-                                   "10.231.0.1:40999", "--bytes", std::to_string(kPayload), "--count",
-                                   std::to_string(kPackets)},
-                                  &*peer_ns)
+  ASSERT_TRUE(testenv::RunChecked(
+                  {testenv::TrafficgenPath(), "udp-send", "--to", "10.231.0.2:9999", "--bind", "10.231.0.1:40999",
+                   "--bytes", std::to_string(kPayload), "--count", std::to_string(kPackets)},
+                  &*peer_ns)
                   .ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
-  grpc::ClientContext ctx;
-  network_monitor::GetStatusResponse st;
-  ASSERT_TRUE(stub->GetStatus(&ctx, {}, &st).ok());
-  bool lo = false, veth = false;
-  for (const auto& h : st.hooks()) {
-    lo = lo || (h.name() == "tc.ingress" && h.active() && h.detail() == "lo");
-    veth = veth || (h.name() == "tc.ingress" && h.active() && h.detail() == host_if);
-  }
-  EXPECT_TRUE(lo) << "lo is not attached by default";
-  EXPECT_TRUE(veth) << host_if << " (made after the capture started) is not attached";
+  network_monitor::GetStatusResponse st = Status(*stub);
+  EXPECT_TRUE(IngressAttached(st, "lo")) << "lo is not attached by default";
+  EXPECT_TRUE(IngressAttached(st, host_if)) << host_if << " (made after the capture started) is not attached";
 
   auto evs = FinishCapture(*stub, "everywhere");
   int64_t received = 0, packets = 0;
@@ -96,12 +114,10 @@ TEST(ServerInterfaces, EveryInterfaceByDefaultIncludingOneThatAppearsLater) {
 
 // Loopback by default: a local client and a local server over 127.0.0.1, each end's DATA attributed to its own
 // process, and what one sent is what the other received.
-TEST(ServerInterfaces, LoopbackIsCapturedAndAttributedOnBothEnds) {
-  NETMON_REQUIRE_SERVER();
-  auto server = ServerProcess::Start(NoInterfacesKey());
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = (*server)->Stub();
-  ASSERT_TRUE(StartCapture(*stub, CaptureRequest("loopback", 120)).ok());
+TEST_F(ServerInterfaces, LoopbackIsCapturedAndAttributedOnBothEnds) {
+  StartServerAndCapture(NoInterfacesKey(), "loopback");
+  if (IsSkipped() || HasFatalFailure()) return;
+  auto& stub = stub_;
   auto srv = testenv::Process::Spawn(nullptr, {testenv::TrafficgenPath(), "tcp-serve", "--listen", "127.0.0.1:0",
                                                "--recv", "30000", "--send", "7000"});
   ASSERT_TRUE(srv.ok()) << srv.status();
@@ -110,11 +126,8 @@ TEST(ServerInterfaces, LoopbackIsCapturedAndAttributedOnBothEnds) {
   auto cli = testenv::Process::Spawn(nullptr, {testenv::TrafficgenPath(), "tcp-connect", "--to", listening->local,
                                                "--send", "30000", "--recv", "7000"});
   ASSERT_TRUE(cli.ok()) << cli.status();
-  auto done = testenv::ExpectTrafficgenEvent(*cli, "done", 20000);
+  auto done = AwaitExchange(*cli, *srv);
   ASSERT_TRUE(done.ok()) << done.status();
-  ASSERT_TRUE(testenv::ExpectTrafficgenEvent(*srv, "done", 20000).ok());
-  (void)cli->Wait(10000);
-  (void)srv->Wait(10000);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto evs = FinishCapture(*stub, "loopback");
   FlowTotals client = SumData(evs, done->local, listening->local, cli->pid());
@@ -127,7 +140,7 @@ TEST(ServerInterfaces, LoopbackIsCapturedAndAttributedOnBothEnds) {
   EXPECT_EQ(server_side.sent, client.received);
 }
 
-TEST(ServerInterfaces, AMissingInterfaceDegradesTheCaptureAndDoesNotFailIt) {
+TEST_F(ServerInterfaces, AMissingInterfaceDegradesTheCaptureAndDoesNotFailIt) {
   NETMON_REQUIRE_SERVER();
   json config = NoInterfacesKey();
   config["interfaces"] = json::array({"lo", "nm-not-here0"});
@@ -135,15 +148,12 @@ TEST(ServerInterfaces, AMissingInterfaceDegradesTheCaptureAndDoesNotFailIt) {
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = (*server)->Stub();
   ASSERT_TRUE(StartCapture(*stub, CaptureRequest("degraded", 120)).ok());
-  grpc::ClientContext ctx;
-  network_monitor::GetStatusResponse st;
-  ASSERT_TRUE(stub->GetStatus(&ctx, {}, &st).ok());
-  bool lo = false, missing = false;
+  network_monitor::GetStatusResponse st = Status(*stub);
+  bool missing = false;
   for (const auto& h : st.hooks()) {
-    lo = lo || (h.name() == "tc.ingress" && h.active() && h.detail() == "lo");
     missing = missing || (h.degraded() && !h.active() && h.detail().rfind("nm-not-here0: ", 0) == 0);
   }
-  EXPECT_TRUE(lo);
+  EXPECT_TRUE(IngressAttached(st, "lo"));
   EXPECT_TRUE(missing) << "the missing interface is not reported with its reason";
   ASSERT_TRUE(StopCapture(*stub, "degraded").ok());
   auto r = Results(*stub, "degraded");

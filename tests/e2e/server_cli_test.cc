@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The binary as an operator meets it (docs/architecture.md §4.5): --help, one-line refusals of bad configurations (plaintext
-// off loopback among them), nothing attached while idle, and a clean SIGTERM during a capture: the follower gets
-// its final chunk, the server exits 0, nothing stays attached.
+// The binary as an operator meets it (docs/architecture.md §4.5): --help, one-line refusals of bad configurations
+// (plaintext off loopback among them), nothing attached while idle, and a clean SIGTERM during a capture: the follower
+// gets its final chunk, the server exits 0, nothing stays attached.
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
