@@ -146,7 +146,7 @@ TEST_F(TcTestRun, BatchAndIterationReadTheSameFlows) {
   std::vector<flow::FlowSample> a, b;
   ASSERT_TRUE(batch.ReadTotals(&a).ok());
   ASSERT_TRUE(iterate.ReadTotals(&b).ok());
-  EXPECT_TRUE(batch.used_batch()) << "this kernel has batch lookups for LRU per-CPU hashes";
+  EXPECT_TRUE(batch.used_batch()) << "this kernel has batch lookups for per-CPU hashes";
   ASSERT_EQ(a.size(), static_cast<size_t>(kFlows));
   ASSERT_EQ(b.size(), a.size());
   std::map<uint16_t, uint64_t> packets_by_port;
