@@ -47,7 +47,7 @@ FlowSample MergeSlots(const netmon_tuple& tuple, std::span<const netmon_flow_sta
   return out;
 }
 
-bool DeltaTracker::Update(const FlowSample& totals, FlowSample* delta) {
+bool DeltaTracker::Update(const FlowSample& totals, FlowSample* delta, uint32_t* idle_rounds) {
   auto [it, inserted] = prev_.try_emplace(totals.tuple);
   Entry& e = it->second;
   e.round = round_;
@@ -67,6 +67,7 @@ bool DeltaTracker::Update(const FlowSample& totals, FlowSample* delta) {
   e.totals = totals;
   bool changed = delta->packets[0] != 0 || delta->packets[1] != 0;
   e.idle_rounds = changed ? 0 : e.idle_rounds + 1;
+  if (idle_rounds != nullptr) *idle_rounds = e.idle_rounds;
   return changed;
 }
 
@@ -95,9 +96,10 @@ absl::Status FlowReader::ReadDeltas(std::vector<FlowSample>* out) {
   std::vector<netmon_tuple> idle;
   for (const FlowSample& t : totals) {
     FlowSample delta;
-    if (tracker_.Update(t, &delta)) {
+    uint32_t idle_rounds = 0;
+    if (tracker_.Update(t, &delta, &idle_rounds)) {
       out->push_back(delta);
-    } else if (tracker_.idle_rounds(t.tuple) >= kIdleRoundsBeforeTake) {
+    } else if (idle_rounds >= kIdleRoundsBeforeTake) {
       idle.push_back(t.tuple);
     }
   }

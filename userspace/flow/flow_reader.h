@@ -28,16 +28,12 @@ class DeltaTracker {
   // Totals of one flow as read now. Returns true and fills *delta when it changed since the previous round;
   // a flow seen for the first time reports its totals. A flow whose counters went backwards or whose
   // first_seen moved was evicted and re-created in between: its new totals are the delta.
-  bool Update(const FlowSample& totals, FlowSample* delta);
+  // *idle_rounds (if given) gets how many rounds in a row, this one included, the flow did not change.
+  bool Update(const FlowSample& totals, FlowSample* delta, uint32_t* idle_rounds = nullptr);
   // Ends a round: forgets flows not Update()d in it (evicted from the map, or idle and gone).
   void EndRound();
   // Forgets one flow now: its map entry was deleted, so a later entry with its tuple starts from zero.
   void Forget(const netmon_tuple& tuple) { prev_.erase(tuple); }
-  // Consecutive rounds a flow was read without a change (0 after one with traffic).
-  uint32_t idle_rounds(const netmon_tuple& tuple) const {
-    auto it = prev_.find(tuple);
-    return it == prev_.end() ? 0 : it->second.idle_rounds;
-  }
   size_t size() const { return prev_.size(); }
 
  private:

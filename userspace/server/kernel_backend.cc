@@ -116,11 +116,7 @@ absl::Status KernelBackend::Attach() {
   std::string refused;
   for (PacketGroup& g : packets_) {
     g.layer->ForgetRefused();
-    std::vector<flow::InterfaceSpec> specs = g.interfaces;
-    if (g.every_interface) {
-      for (const flow::LinkChange& l : flow::ListLinks()) specs.push_back(flow::InterfaceSpec{l.name, false, -1});
-    }
-    attached += g.layer->AttachEach(specs);
+    attached += g.layer->AttachEach(g.every_interface ? EveryInterface() : g.interfaces);
     for (const auto& [name, why] : g.layer->Refused()) refused += StrCat(refused.empty() ? "" : "; ", name, ": ", why);
   }
   if (attached == 0 && !packets_.empty()) {
@@ -132,24 +128,25 @@ absl::Status KernelBackend::Attach() {
 
 void KernelBackend::FollowLinks() {
   if (!links_ || !attached()) return;
+  // links_ exists only with the one every-interface group, the first in packets_ (Create).
+  flow::PacketLayer& layer = *packets_.front().layer;
   bool resync = false;
-  for (PacketGroup& g : packets_) {
-    if (!g.every_interface) continue;
-    links_->Drain(
-        [&](const flow::LinkChange& c) {
-          if (!c.added) {
-            g.layer->DetachInterface(c.ifindex);
-          } else if (!c.name.empty()) {
-            g.layer->AttachEach({flow::InterfaceSpec{c.name, false, -1}});
-          }
-        },
-        &resync);
-    if (resync) {
-      std::vector<flow::InterfaceSpec> specs;
-      for (const flow::LinkChange& l : flow::ListLinks()) specs.push_back(flow::InterfaceSpec{l.name, false, -1});
-      g.layer->AttachEach(specs);
-    }
-  }
+  links_->Drain(
+      [&](const flow::LinkChange& c) {
+        if (!c.added) {
+          layer.DetachInterface(c.ifindex);
+        } else if (!c.name.empty()) {
+          layer.AttachEach({flow::InterfaceSpec{c.name, false, -1}});
+        }
+      },
+      &resync);
+  if (resync) layer.AttachEach(EveryInterface());
+}
+
+std::vector<flow::InterfaceSpec> KernelBackend::EveryInterface() {
+  std::vector<flow::InterfaceSpec> specs;
+  for (const flow::LinkChange& l : flow::ListLinks()) specs.push_back(flow::InterfaceSpec{l.name, false, -1});
+  return specs;
 }
 
 void KernelBackend::Detach() {

@@ -59,6 +59,8 @@ class KernelBackend final : public CaptureBackend {
   };
   // Attaches interfaces that appeared and detaches those that left (every_interface only).
   void FollowLinks();
+  // Every interface of the server's namespace now, lo included.
+  static std::vector<flow::InterfaceSpec> EveryInterface();
   std::vector<PacketGroup> packets_;
   std::vector<UniqueFd> netns_fds_;       // keep the interfaces' namespaces open while we may attach there
   std::optional<flow::LinkWatch> links_;  // rtnetlink, when a group covers every interface
