@@ -2,7 +2,9 @@
 /*
  * TC clsact programs of the packet layer, one per direction, attached per interface by
  * userspace/flow/packet_layer.cc. They count L3 bytes and packets per flow, attribute flows to sockets and
- * hand DNS messages to userspace. Observers only: they always return TC_ACT_OK and never write to the packet.
+ * hand DNS messages to userspace. Observers only: they never write to the packet, and always return
+ * TC_ACT_UNSPEC ("no verdict"), so the filters behind ours in the clsact chain still run and decide the packet's
+ * fate; with no filter behind, the kernel passes the packet as it would for TC_ACT_OK.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,7 +68,7 @@ static __always_inline int netmon_tc(struct __sk_buff *skb, const __u8 dir)
 	netmon_count(NETMON_CTR_PACKETS, 1);
 	if (!netmon_any_filter()) {
 		netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	__u32 ifindex = skb->ifindex;
 	struct netmon_iface *iface = netmon_iface_of(ifindex);
@@ -76,11 +78,11 @@ static __always_inline int netmon_tc(struct __sk_buff *skb, const __u8 dir)
 	int ret = netmon_tc_parse(skb, &p, iface ? iface->flags : 0);
 	if (ret != NETMON_PARSE_OK) {
 		netmon_count(ret == NETMON_PARSE_ERR_L2 ? NETMON_CTR_PARSE_L2 : NETMON_CTR_PARSE_L3, 1);
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	__u64 cookie = dir == NETMON_DIR_EGRESS ? netmon_egress_cookie(skb, &p) : 0;
 	netmon_account(skb, &p, dir, netns, ifindex, cookie);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")

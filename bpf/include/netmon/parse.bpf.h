@@ -23,6 +23,9 @@
 #ifndef TC_ACT_OK
 #define TC_ACT_OK 0 /* linux/pkt_cls.h, not in vmlinux.h */
 #endif
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#endif
 
 #define NETMON_ETH_P_IP 0x0800
 #define NETMON_ETH_P_IPV6 0x86DD

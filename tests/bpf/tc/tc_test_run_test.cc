@@ -23,8 +23,8 @@ class TcTestRun : public ::testing::Test {
   }
   void RunBothWays(const std::vector<Case>& cases) {
     for (const Case& c : cases) {
-      ExpectCase(c, NETMON_DIR_INGRESS, h_->RunFresh(h_->layer().prog_fd_tc_ingress(), *c.pkt), h_->netns(), kTcActOk);
-      ExpectCase(c, NETMON_DIR_EGRESS, h_->RunFresh(h_->layer().prog_fd_tc_egress(), *c.pkt), h_->netns(), kTcActOk,
+      ExpectCase(c, NETMON_DIR_INGRESS, h_->RunFresh(h_->layer().prog_fd_tc_ingress(), *c.pkt), h_->netns(), kTcActUnspec);
+      ExpectCase(c, NETMON_DIR_EGRESS, h_->RunFresh(h_->layer().prog_fd_tc_egress(), *c.pkt), h_->netns(), kTcActUnspec,
                  /*has_socket=*/true, h_->shared().tuples_fd());
     }
   }
@@ -163,7 +163,7 @@ TEST_F(TcTestRun, EmptyFilterSetCountsNothing) {
   for (const fixtures::Packet* p : {&fixtures::kV4TcpSyn, &fixtures::kDnsQueryA, &fixtures::kArp}) {
     Observed o = h_->Run(h_->layer().prog_fd_tc_ingress(), *p);
     SCOPED_TRACE(p->name);
-    EXPECT_EQ(o.retval, kTcActOk);
+    EXPECT_EQ(o.retval, kTcActUnspec);
     EXPECT_TRUE(o.flows.empty());
     EXPECT_TRUE(o.dns.empty());
     bpf::Counters want{};
@@ -185,7 +185,7 @@ TEST_F(TcTestRun, PortFilterKeepsOnlyMatchingFlows) {
   EXPECT_EQ(dns.counters[NETMON_CTR_PACKETS_FILTERED], 0u);
   // Port 80 is not: filtered after parsing, nothing counted.
   Observed web = h_->Run(h_->layer().prog_fd_tc_egress(), fixtures::kV4TcpSyn);
-  EXPECT_EQ(web.retval, kTcActOk);
+  EXPECT_EQ(web.retval, kTcActUnspec);
   EXPECT_TRUE(web.flows.empty());
   EXPECT_EQ(web.counters[NETMON_CTR_PACKETS_FILTERED], 1u);
   EXPECT_EQ(web.counters[NETMON_CTR_UNATTRIB_PACKETS], 0u);
