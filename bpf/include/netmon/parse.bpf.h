@@ -20,11 +20,8 @@
 #include "netmon/abi.h"
 #include "netmon/bound.bpf.h"
 
-#ifndef TC_ACT_OK
-#define TC_ACT_OK 0 /* linux/pkt_cls.h, not in vmlinux.h */
-#endif
 #ifndef TC_ACT_UNSPEC
-#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_UNSPEC (-1) /* linux/pkt_cls.h, not in vmlinux.h */
 #endif
 
 #define NETMON_ETH_P_IP 0x0800

@@ -23,7 +23,8 @@ class TcTestRun : public ::testing::Test {
   }
   void RunBothWays(const std::vector<Case>& cases) {
     for (const Case& c : cases) {
-      ExpectCase(c, NETMON_DIR_INGRESS, h_->RunFresh(h_->layer().prog_fd_tc_ingress(), *c.pkt), h_->netns(), kTcActUnspec);
+      ExpectCase(c, NETMON_DIR_INGRESS, h_->RunFresh(h_->layer().prog_fd_tc_ingress(), *c.pkt), h_->netns(),
+                 kTcActUnspec);
       ExpectCase(c, NETMON_DIR_EGRESS, h_->RunFresh(h_->layer().prog_fd_tc_egress(), *c.pkt), h_->netns(), kTcActUnspec,
                  /*has_socket=*/true, h_->shared().tuples_fd());
     }
