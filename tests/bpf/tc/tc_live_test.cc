@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The TC packet layer on a real veth between testenv namespaces (label netns): per-flow L3 bytes and packets
 // must equal what tcpdump on the same interface saw, for bulk TCP both ways, UDP and IPv6; real dig queries
-// must produce DNS records carrying the dig process's socket cookie.
+// must produce DNS records carrying the dig process's socket cookie; a classifier behind netmon's in the clsact
+// chain must still see every packet.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,15 +15,19 @@
 
 #include "bpf/live_objects.h"
 #include "bpf/shared_maps.h"
+#include "bpf/skeleton.h"
+#include "bpf/tc_attachment.h"
 #include "dns_record.h"
 #include "flow/packet_layer.h"
 #include "live.h"
+#include "test_witness_tc.skel.h"
 
 namespace netmon::testing {
 namespace {
 
 using testenv::Process;
 using testenv::Topology;
+using WitnessSkeleton = NETMON_SKELETON(test_witness_tc);
 
 class TcLive : public ::testing::Test {
  protected:
@@ -111,6 +118,48 @@ absl::StatusOr<uint64_t> SocketCookieOf(const testenv::Netns& ns, pid_t pid) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return absl::NotFoundError("no UDP socket of pid " + std::to_string(pid));
+}
+
+// Packets the witness classifier saw in one direction (0 ingress, 1 egress), summed over CPUs.
+uint64_t WitnessSeen(const WitnessSkeleton& w, uint32_t dir) {
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(libbpf_num_possible_cpus()));
+  if (bpf_map_lookup_elem(bpf_map__fd(w->maps.witness_seen), &dir, per_cpu.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (uint64_t v : per_cpu) sum += v;
+  return sum;
+}
+
+// netmon's programs give no verdict (TC_ACT_UNSPEC), so a filter behind ours in the same clsact chain still
+// runs: with TC_ACT_OK the chain would end at netmon's filter and the witness would see nothing.
+TEST_F(TcLive, AFilterBehindNetmonStillSeesEveryPacket) {
+  CreateAndAttach();
+  auto witness = WitnessSkeleton::Open("test_witness_tc");
+  ASSERT_TRUE(witness.ok()) << witness.status();
+  ASSERT_TRUE(witness->Load().ok());
+  constexpr uint32_t kBehindNetmon = 0xC0DE + 1;  // a higher number runs later
+  const bpf::TcTarget target{topo_->client_end().ifname, 0, topo_->client().fd()};
+  auto in = bpf::TcAttachment::Attach(target, bpf::TcDirection::kIngress,
+                                      bpf_program__fd((*witness)->progs.witness_ingress), kBehindNetmon, kBehindNetmon);
+  ASSERT_TRUE(in.ok()) << in.status();
+  auto out = bpf::TcAttachment::Attach(target, bpf::TcDirection::kEgress,
+                                       bpf_program__fd((*witness)->progs.witness_egress), kBehindNetmon, kBehindNetmon);
+  ASSERT_TRUE(out.ok()) << out.status();
+
+  constexpr int kDatagrams = 50;
+  auto conv = live::UdpExchange(*topo_, false, kDatagrams, 1200, 300);
+  ASSERT_TRUE(conv.ok()) << conv.status();
+  std::vector<flow::FlowSample> samples;
+  ASSERT_TRUE(layer_->ReadFlows(&samples).ok());
+  uint64_t netmon_in = 0, netmon_out = 0;
+  for (const flow::FlowSample& s : samples) {
+    netmon_in += s.packets[NETMON_DIR_INGRESS];
+    netmon_out += s.packets[NETMON_DIR_EGRESS];
+  }
+  ASSERT_GE(netmon_out, static_cast<uint64_t>(kDatagrams)) << "netmon's own filter ran";
+  ASSERT_GE(netmon_in, static_cast<uint64_t>(kDatagrams));
+  // Everything netmon counted (and maybe ARP or neighbour discovery besides) reached the filter behind it.
+  EXPECT_GE(WitnessSeen(*witness, 1), netmon_out);
+  EXPECT_GE(WitnessSeen(*witness, 0), netmon_in);
 }
 
 TEST_F(TcLive, DigQueriesCarryDigsSocketCookie) {
