@@ -12,6 +12,69 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* ---- the UDP send/receive fast path ----
+ *
+ * A UDP socket's every send and receive would otherwise cost two hash lookups (owner, state) in each of its
+ * hooks. Once a hook has settled a socket (owner is the current process with complete facts, tuple keyed),
+ * the socket's local storage remembers that, and the next NETMON_IO_FAST_RUN sends and receives by the same
+ * process under the same owner generation cost one storage lookup: the socket itself points at it. Then one
+ * I/O takes the full path again, which re-asserts the owner and tuple entries (an LRU map may have evicted
+ * them meanwhile). Payload bytes counted on the fast path live here and are added at release, so the loader
+ * turns the fast path on (netmon_io_fast) only where the release hook that reads them is this object's
+ * cgroup/sock_release (userspace/sock/socket_layer.cc).
+ */
+const volatile __u32 netmon_io_fast = 0;
+
+#define NETMON_IO_FAST_RUN 64
+
+struct netmon_sk_local {
+	__u32 tgid;	 /* the owner last confirmed by the full path */
+	__u32 owner_gen; /* netmon_filter_st[OWNERS].generation then: a handoff anywhere invalidates */
+	__u32 fast_left; /* fast-path I/Os before the full path runs again */
+	__u32 pad;
+	__u64 udp_bytes_sent; /* payload counted on the fast path (the full path counts in netmon_sk_state) */
+	__u64 udp_bytes_received;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct netmon_sk_local);
+} netmon_sk_local SEC(".maps");
+
+static __always_inline __u32 netmon_owner_gen(void)
+{
+	__u32 k = NETMON_FILTER_ST_OWNERS;
+	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &k);
+	return st ? st->generation : 0;
+}
+
+/* One send or receive of a settled socket: counted, and 1 returned; 0 = take the full path. */
+static __always_inline int netmon_io_fast_hit(struct netmon_sk_local *l, int bytes, int is_send)
+{
+	if (!l || l->fast_left == 0 || l->tgid != bpf_get_current_pid_tgid() >> 32 ||
+	    l->owner_gen != netmon_owner_gen())
+		return 0;
+	l->fast_left -= 1;
+	if (bytes > 0) {
+		if (is_send)
+			__sync_fetch_and_add(&l->udp_bytes_sent, bytes);
+		else
+			__sync_fetch_and_add(&l->udp_bytes_received, bytes);
+	}
+	return 1;
+}
+
+static __always_inline void netmon_io_settle(struct netmon_sk_local *l)
+{
+	if (!l)
+		return;
+	l->tgid = bpf_get_current_pid_tgid() >> 32;
+	l->owner_gen = netmon_owner_gen();
+	l->fast_left = NETMON_IO_FAST_RUN;
+}
+
 /* ---- cgroup v2 socket hooks: process context, the caller's identity ----
  *
  * Each hook comes twice: the full program, and a `_nt` twin (`notask`, compile-time) that never touches the
@@ -70,7 +133,8 @@ static __always_inline void netmon_bpf_sock_local6(const struct bpf_sock *sk, st
 	t->local_port = (__u16)port;
 }
 
-static __always_inline int netmon_sk_release_x(struct bpf_sock *ctx)
+/* `with_local` (compile-time): add the bytes the fast path counted in the socket's local storage. */
+static __always_inline int netmon_sk_release_x(struct bpf_sock *ctx, int with_local)
 {
 	if (!netmon_inet_l4(ctx->family, ctx->protocol))
 		return 1;
@@ -93,6 +157,13 @@ static __always_inline int netmon_sk_release_x(struct bpf_sock *ctx)
 		a.latency_ns = o && o->seen_ns ? now - o->seen_ns : 0;
 		a.bytes_sent = s->udp_bytes_sent;
 		a.bytes_received = s->udp_bytes_received;
+		if (with_local) {
+			struct netmon_sk_local *l = bpf_sk_storage_get(&netmon_sk_local, ctx, 0, 0);
+			if (l) {
+				a.bytes_sent += l->udp_bytes_sent;
+				a.bytes_received += l->udp_bytes_received;
+			}
+		}
 		netmon_emit(cookie, &s->tuple, ctx->family, o, &a);
 	}
 	bpf_map_delete_elem(&netmon_sk_state, &cookie);
@@ -102,14 +173,15 @@ static __always_inline int netmon_sk_release_x(struct bpf_sock *ctx)
 SEC("cgroup/sock_release")
 int netmon_sk_release(struct bpf_sock *ctx)
 {
-	return netmon_sk_release_x(ctx);
+	return netmon_sk_release_x(ctx, 1);
 }
 
-/* Identical body (it reads no task), but a rung's programs load and attach together. */
+/* The same body without the local storage (the fast path is never on with this rung): a rung's programs load
+ * and attach together, and kernels whose cgroup programs lack the task may lack that helper too. */
 SEC("cgroup/sock_release")
 int netmon_sk_release_nt(struct bpf_sock *ctx)
 {
-	return netmon_sk_release_x(ctx);
+	return netmon_sk_release_x(ctx, 0);
 }
 
 /* connect(): the caller initiates. The tuple and the connect start time are taken at CLOSE -> SYN_SENT, when
@@ -152,15 +224,25 @@ static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source
 {
 	if (!netmon_inet_l4(ctx->family, ctx->protocol))
 		return 1;
-	__u64 cookie = bpf_get_socket_cookie(ctx);
-	netmon_capture(cookie, 0, source, role, ctx->family, ctx->protocol, notask);
 	struct bpf_sock *sk = ctx->sk;
+	if (!notask && netmon_io_fast && sk &&
+	    netmon_io_fast_hit(bpf_sk_storage_get(&netmon_sk_local, sk, 0, 0), 0, 0))
+		return 1;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	int captured = netmon_capture(cookie, 0, source, role, ctx->family, ctx->protocol, notask);
 	if (!sk || notask)
 		return 1;
 	__u32 proto = ctx->protocol;
 	struct netmon_sock_state *s = netmon_state(cookie, 1);
-	if (!s || (s->flags & NETMON_SKS_TUPLE))
+	if (!s)
 		return 1;
+	if (s->flags & NETMON_SKS_TUPLE) {
+		if (netmon_io_fast && captured != NETMON_CAPTURE_FAILED &&
+		    ctx->protocol == NETMON_IPPROTO_UDP)
+			netmon_io_settle(
+				bpf_sk_storage_get(&netmon_sk_local, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
+		return 1;
+	}
 	struct netmon_owner *o = bpf_map_lookup_elem(&netmon_owners, &cookie);
 	if (sk->family == NETMON_AF_INET)
 		netmon_bpf_sock_local4(sk, &s->tuple);
@@ -297,7 +379,11 @@ static __always_inline void netmon_io(struct sock *sk, int ret, int is_send)
 	__u16 proto = sk->sk_protocol;
 	if (!netmon_inet_l4(family, proto))
 		return;
-	netmon_on_io(sk, bpf_get_socket_cookie(sk), family, (__u8)proto, ret, is_send);
+	const int fast = netmon_io_fast && proto == NETMON_IPPROTO_UDP;
+	if (fast && netmon_io_fast_hit(bpf_sk_storage_get(&netmon_sk_local, sk, 0, 0), ret, is_send))
+		return;
+	if (netmon_on_io(sk, bpf_get_socket_cookie(sk), family, (__u8)proto, ret, is_send) && fast)
+		netmon_io_settle(bpf_sk_storage_get(&netmon_sk_local, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
 }
 
 SEC("tp_btf/sock_send_length")

@@ -156,11 +156,19 @@ static __always_inline void netmon_owner_from_current_notask(struct netmon_owner
 
 __noinline int netmon_emit_owner_record(__u64 cookie, const struct netmon_owner *o);
 
+/* What netmon_capture did. */
+enum netmon_capture_result {
+	NETMON_CAPTURE_KEPT =
+		0,		/* the current process already owned the socket (facts completed if needed) */
+	NETMON_CAPTURE_NEW = 1, /* the owner was written or handed to the current process */
+	NETMON_CAPTURE_FAILED = 2, /* the owner map refused the write (counted) */
+};
+
 /*
  * Process context: make the current process the socket's owner unless it already is. A different process
  * doing I/O on a socket (fork after accept, fd passing) takes it over: that process is the one responsible
- * for the traffic from now on. Returns 1 if the owner was (re)written. `notask` (compile-time): the caller
- * may not read the task (see netmon_owner_from_current_notask).
+ * for the traffic from now on. `notask` (compile-time): the caller
+ * may not read the task (see netmon_owner_from_current_notask). Returns an enum netmon_capture_result.
  */
 static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
 					  __u8 proto, int notask)
@@ -177,9 +185,10 @@ static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source
 						  cur->family, cur->proto);
 			full.seen_ns = cur->seen_ns;
 			full.released_ns = cur->released_ns;
-			bpf_map_update_elem(&netmon_owners, &cookie, &full, BPF_EXIST);
+			if (bpf_map_update_elem(&netmon_owners, &cookie, &full, BPF_EXIST))
+				return NETMON_CAPTURE_FAILED;
 		}
-		return 0;
+		return NETMON_CAPTURE_KEPT;
 	}
 	struct netmon_owner o;
 	if (notask)
@@ -197,12 +206,12 @@ static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source
 	}
 	if (bpf_map_update_elem(&netmon_owners, &cookie, &o, BPF_ANY)) {
 		netmon_count(NETMON_CTR_OWNER_UPDATE_FAIL, 1);
-		return 0;
+		return NETMON_CAPTURE_FAILED;
 	}
 	if (!cur)
 		netmon_count(NETMON_CTR_OWNERS_ADDED, 1);
 	netmon_emit_owner_record(cookie, &o);
-	return 1;
+	return NETMON_CAPTURE_NEW;
 }
 
 /* A struct sock field: a plain load where `direct` (the pointer is a BTF pointer the verifier tracks: tp_btf,
@@ -405,13 +414,17 @@ __noinline int netmon_emit_owner_record(__u64 cookie, const struct netmon_owner 
 /* ---- process-context first I/O, shared by every send/receive rung ---- */
 
 /* A send or receive by the current task on `sk` (cookie known). Fills the owner if missing or handed off, and
- * on first sight keys the socket's tuple. UDP payload bytes are summed for the CLOSE record. */
-static __always_inline void netmon_on_io(const struct sock *sk, __u64 cookie, __u16 family, __u8 proto,
-					 int bytes, int is_send)
+ * on first sight keys the socket's tuple. UDP payload bytes are summed for the CLOSE record. Returns 1 if the
+ * socket is settled afterwards: a UDP socket owned by the current process, its facts complete and its tuple
+ * keyed (what lets the send/receive fast path skip all of this, netmon_sock.bpf.c). */
+static __always_inline int netmon_on_io(const struct sock *sk, __u64 cookie, __u16 family, __u8 proto,
+					int bytes, int is_send)
 {
 	__u8 role = proto == NETMON_IPPROTO_UDP ? (is_send ? NETMON_ROLE_ACTIVE : NETMON_ROLE_PASSIVE)
 						: NETMON_ROLE_UNKNOWN;
-	if (netmon_capture(cookie, 0, is_send ? NETMON_SRC_SEND : NETMON_SRC_RECV, role, family, proto, 0)) {
+	int captured = netmon_capture(cookie, 0, is_send ? NETMON_SRC_SEND : NETMON_SRC_RECV, role, family,
+				      proto, 0);
+	if (captured == NETMON_CAPTURE_NEW) {
 		struct netmon_tuple t;
 		if (netmon_sk_tuple(sk, &t) > 0) {
 			netmon_put_tuple(&t, cookie);
@@ -421,10 +434,10 @@ static __always_inline void netmon_on_io(const struct sock *sk, __u64 cookie, __
 		}
 	}
 	if (proto != NETMON_IPPROTO_UDP || bytes <= 0)
-		return;
+		return 0;
 	struct netmon_sock_state *s = netmon_state(cookie, 1);
 	if (!s)
-		return;
+		return 0;
 	if (!(s->flags & NETMON_SKS_TUPLE)) {
 		/* A connected UDP socket's exact key is only known after connect() returned: key it at first
 		 * I/O. */
@@ -437,6 +450,7 @@ static __always_inline void netmon_on_io(const struct sock *sk, __u64 cookie, __
 		__sync_fetch_and_add(&s->udp_bytes_sent, bytes);
 	else
 		__sync_fetch_and_add(&s->udp_bytes_received, bytes);
+	return captured != NETMON_CAPTURE_FAILED && (s->flags & NETMON_SKS_TUPLE);
 }
 
 /* ---- TCP state machine (any context: never reads the current task except at CONNECT_START) ---- */

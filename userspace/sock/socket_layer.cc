@@ -74,6 +74,7 @@ struct SocketLayer::Impl {
   FentrySkel fentry;
   KprobeSkel kprobe;
   std::map<ObjectId, std::set<std::string>> loaded_with;    // the programs each loaded object was loaded with
+  bool main_io_fast = false;                                // the main object was loaded with the fast path on
   std::map<ObjectId, std::vector<bpf::ProgramLoad>> loads;  // what each loaded object's programs cost to load
   UniqueFd cgroup_fd;
   std::vector<bpf::Link> links;
@@ -123,8 +124,16 @@ struct SocketLayer::Impl {
       return ErrnoError("size ring buffer", NETMON_MAP_SOCK_EVENTS, err);
     }
     NETMON_RETURN_IF_ERROR(shared->ReuseIn((*skel)->obj));
+    (*skel)->rodata->netmon_io_fast = IoFastWanted() ? 1 : 0;
     if (cfg.before_load) cfg.before_load("netmon_sock", (*skel)->obj);
     return skel->Load();
+  }
+
+  // The UDP send/receive fast path counts payload in socket-local storage, which only the main object's full
+  // cgroup/sock_release reads back (bpf/sock/netmon_sock.bpf.c): on with that rung, off with any other.
+  bool IoFastWanted() const {
+    const RungSpec* release = Chosen("sock.release");
+    return release != nullptr && release->kind == RungKind::kCgroup && !cfg.disable_io_fast_path;
   }
 
   template <typename Skel>
@@ -219,7 +228,10 @@ struct SocketLayer::Impl {
       for (ObjectId id : kObjects) {
         const std::set<std::string> want = Wanted(id);
         auto loaded = loaded_with.find(id);
-        if (loaded != loaded_with.end() && loaded->second == want) continue;
+        if (loaded != loaded_with.end() && loaded->second == want &&
+            (id != ObjectId::kMain || main_io_fast == IoFastWanted())) {
+          continue;
+        }
         ResetObject(id);
         if (id == ObjectId::kMain) {
           // The others hold the main object's maps: they follow it.
@@ -234,6 +246,7 @@ struct SocketLayer::Impl {
         std::vector<bpf::ProgramRefusal> refusals = bpf::TakeProgramRefusals();
         if (st.ok()) {
           loaded_with[id] = want;
+          if (id == ObjectId::kMain) main_io_fast = IoFastWanted();
           const struct bpf_object* obj = Object(id);
           loads[id] = bpf::DescribeLoads(ObjectName(id), obj, started);
           continue;

@@ -38,6 +38,10 @@ struct SocketLayerConfig {
   // grace so its CLOSE is still attributed, up to this long.
   uint64_t tcp_linger_ns = 120'000'000'000;
   size_t process_cache_entries = 8192;
+  // The UDP send/receive fast path (socket-local storage, bpf/sock/netmon_sock.bpf.c) off: every send and receive
+  // takes the full path. For same-run A/B measurement of the fast path, and a way around it on a kernel where it
+  // misbehaves.
+  bool disable_io_fast_path = false;
   // Called with each object's name ("netmon_sock", "netmon_sock_iter" ...) once it is opened and configured, just
   // before it loads. A seam for tests (make one program fail verification); leave empty otherwise.
   std::function<void(const std::string& object, struct bpf_object* obj)> before_load;

@@ -408,6 +408,45 @@ TEST_F(SockLive, UdpUnconnectedSendto) {
   ExpectIngressOwner(listening.local, client_at, IPPROTO_UDP, sns, srv.pid(), "nm-userv");
 }
 
+// Past NETMON_IO_FAST_RUN (64) sends and receives a UDP socket's payload is counted on the fast path
+// (socket-local storage) as well as the full one (netmon_sk_state) it returns to every 65th I/O: the CLOSE
+// totals must add both, exactly, for unconnected and connected sockets.
+TEST_F(SockLive, UdpTotalsStayExactOverManyDatagrams) {
+  constexpr int kCount = 300;
+  for (bool connect : {false, true}) {
+    SCOPED_TRACE(connect ? "connected" : "unconnected");
+    Process srv = Spawn(topo_->server(), {"udp-serve", "--name", "nm-userv", "--listen", Srv(false), "--count",
+                                          std::to_string(kCount), "--reply", "5"});
+    TrafficgenEvent listening = Expect(srv, "listening");
+    std::vector<std::string> argv = {"udp-send",    "--name",        "nm-umany",
+                                     "--to",        listening.local, "--bytes",
+                                     "13",          "--count",       std::to_string(kCount),
+                                     "--recv-reply"};
+    if (connect) argv.push_back("--connect");
+    Process cli = Spawn(topo_->client(), argv);
+    Expect(cli, "done");
+    Expect(srv, "done");
+    EXPECT_EQ(cli.Wait(kWaitMs).value_or(-1), 0);
+    EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
+    auto cclose = log_->WaitFor(
+        [&](const netmon_sock_event& e) {
+          return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(cli.pid());
+        },
+        kWaitMs);
+    ASSERT_TRUE(cclose);
+    EXPECT_EQ(cclose->bytes_sent, 13u * kCount) << Describe(*cclose);
+    EXPECT_EQ(cclose->bytes_received, 5u * kCount) << Describe(*cclose);
+    auto sclose = log_->WaitFor(
+        [&](const netmon_sock_event& e) {
+          return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(srv.pid());
+        },
+        kWaitMs);
+    ASSERT_TRUE(sclose);
+    EXPECT_EQ(sclose->bytes_sent, 5u * kCount) << Describe(*sclose);
+    EXPECT_EQ(sclose->bytes_received, 13u * kCount) << Describe(*sclose);
+  }
+}
+
 TEST_F(SockLive, UdpConnected) {
   Process srv = Spawn(topo_->server(),
                       {"udp-serve", "--name", "nm-userv", "--listen", Srv(true), "--count", "2", "--reply", "7"});
