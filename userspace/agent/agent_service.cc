@@ -8,6 +8,7 @@
 #include "agent/results_request.h"
 #include "agent/session_id.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "rpc/convert.h"
@@ -60,7 +61,8 @@ nlohmann::json FilterJson(const network_monitor::CaptureFilter& f) {
 absl::Status CheckServiceType(const std::string& service_type, const std::string& service_name) {
   if (service_type == kNetworkCaptureServiceType) return absl::OkStatus();
   return absl::UnimplementedError(StrCat("netmon-agent serves only service_type \"", kNetworkCaptureServiceType,
-                                         "\"; service \"", service_name, "\" has type \"", service_type, "\""));
+                                         "\"; service ", QuoteUntrusted(service_name), " has type ",
+                                         QuoteUntrusted(service_type)));
 }
 
 AgentServiceImpl::AgentServiceImpl(MonitorClient* monitor, AgentOptions options)

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/quote.h"
 #include "common/str_cat.h"
 
 namespace netmon::session {
@@ -39,26 +40,28 @@ absl::StatusOr<IpPrefix> ParseIpOrPrefix(std::string_view text) {
     int v = -1;
     auto res = std::from_chars(digits.data(), digits.data() + digits.size(), v);
     if (digits.empty() || res.ec != std::errc() || res.ptr != digits.data() + digits.size() || v < 0) {
-      return absl::InvalidArgumentError(StrCat("\"", text, "\": bad prefix length"));
+      return absl::InvalidArgumentError(StrCat(QuoteUntrusted(text), ": bad prefix length"));
     }
     len = v;
   }
   IpPrefix p;
   in_addr v4{};
   if (inet_pton(AF_INET, addr_part.c_str(), &v4) == 1) {
-    if (len && *len > 32) return absl::InvalidArgumentError(StrCat("\"", text, "\": IPv4 prefix longer than 32"));
+    if (len && *len > 32)
+      return absl::InvalidArgumentError(StrCat(QuoteUntrusted(text), ": IPv4 prefix longer than 32"));
     p.v4 = true;
     p.addr[10] = p.addr[11] = 0xff;
     std::memcpy(p.addr.data() + 12, &v4, 4);
     p.length = static_cast<uint8_t>(96 + (len ? *len : 32));
   } else if (inet_pton(AF_INET6, addr_part.c_str(), p.addr.data()) == 1) {
-    if (len && *len > 128) return absl::InvalidArgumentError(StrCat("\"", text, "\": IPv6 prefix longer than 128"));
+    if (len && *len > 128)
+      return absl::InvalidArgumentError(StrCat(QuoteUntrusted(text), ": IPv6 prefix longer than 128"));
     p.length = static_cast<uint8_t>(len ? *len : 128);
     // An IPv4-mapped literal is that IPv4 address: events carry IPv4 that way.
     static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     p.v4 = std::memcmp(p.addr.data(), kMapped, 12) == 0 && p.length >= 96;
   } else {
-    return absl::InvalidArgumentError(StrCat("\"", text, "\" is not an IPv4/IPv6 address or CIDR prefix"));
+    return absl::InvalidArgumentError(StrCat(QuoteUntrusted(text), " is not an IPv4/IPv6 address or CIDR prefix"));
   }
   // Clear host bits so equal prefixes compare equal.
   uint8_t bits = p.length;

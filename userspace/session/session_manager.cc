@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/str_cat.h"
 
 namespace netmon::session {
@@ -44,7 +45,7 @@ absl::Status SessionManager::Start(const CaptureRequest& request) {
     std::lock_guard<std::mutex> lock(mu_);
     CollectLocked(clock_->MonotonicNs());
     if (sessions_.count(request.session_id) != 0) {
-      return absl::AlreadyExistsError(StrCat("session_id \"", request.session_id, "\" is already in use"));
+      return absl::AlreadyExistsError(StrCat("session_id ", QuoteUntrusted(request.session_id), " is already in use"));
     }
     if (live_.size() >= static_cast<size_t>(options_.max_sessions)) {
       return absl::ResourceExhaustedError(
@@ -88,7 +89,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Stop(const std::string&
     std::lock_guard<std::mutex> lock(mu_);
     auto it = sessions_.find(id);
     if (it == sessions_.end() || (it->second->finished() && it->second->expires_mono() <= clock_->MonotonicNs())) {
-      return absl::NotFoundError(StrCat("no capture \"", id, "\""));
+      return absl::NotFoundError(StrCat("no capture ", QuoteUntrusted(id)));
     }
     s = it->second;
     wake = wakeup_;
@@ -103,10 +104,10 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Stop(const std::string&
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Find(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) return absl::NotFoundError(StrCat("no capture \"", id, "\""));
+  if (it == sessions_.end()) return absl::NotFoundError(StrCat("no capture ", QuoteUntrusted(id)));
   if (it->second->finished() && it->second->expires_mono() <= clock_->MonotonicNs()) {
     sessions_.erase(it);
-    return absl::NotFoundError(StrCat("capture \"", id, "\" ended and its results have expired"));
+    return absl::NotFoundError(StrCat("capture ", QuoteUntrusted(id), " ended and its results have expired"));
   }
   return it->second;
 }

@@ -158,6 +158,30 @@ TEST(Service, BadInputTableThenASuccessfulCapture) {
   EXPECT_EQ(Call(*stub, Start("ok-2")).error_code(), grpc::ALREADY_EXISTS);
 }
 
+// An error that quotes a client's string quotes a bounded prefix: echoed whole, a 3 MB session id would put a
+// 3 MB status message in the trailers, past the client's metadata limit, and the caller would see another code.
+TEST(Service, HugeClientStringsKeepTheirStatusCode) {
+  ServerFixture f;
+  auto stub = f.Stub();
+  const std::string huge(3 << 20, 'x');
+  auto results = ReadAll(*stub, Results(huge));
+  EXPECT_EQ(results.status.error_code(), grpc::NOT_FOUND) << results.status.error_message().substr(0, 200);
+  EXPECT_LT(results.status.error_message().size(), 256u);
+  EXPECT_NE(results.status.error_message().find("(3145728 bytes)"), std::string::npos)
+      << results.status.error_message();
+  network_monitor::StopCaptureResponse stop;
+  grpc::Status st = StopCall(*stub, huge, &stop);
+  EXPECT_EQ(st.error_code(), grpc::NOT_FOUND) << st.error_message().substr(0, 200);
+  EXPECT_LT(st.error_message().size(), 256u);
+  grpc::Status bad_ip = Call(*stub, Start("big-ip", 10, 0, 0, huge));
+  EXPECT_EQ(bad_ip.error_code(), grpc::INVALID_ARGUMENT) << bad_ip.error_message().substr(0, 200);
+  EXPECT_LT(bad_ip.error_message().size(), 256u);
+  // Control characters arrive escaped, so the message stays one printable line.
+  grpc::Status binary = Call(*stub, Start("bin-ip", 10, 0, 0, std::string("10.0.0.1\n\x01", 10)));
+  EXPECT_EQ(binary.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(binary.error_message().find("\\x0a\\x01"), std::string::npos) << binary.error_message();
+}
+
 TEST(Service, EventFieldsOnTheWire) {
   ServerFixture f;
   auto stub = f.Stub();
