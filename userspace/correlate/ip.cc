@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/inet_pton.h"
+
 namespace netmon::correlate {
 namespace {
 
@@ -83,14 +85,11 @@ size_t IpHash::operator()(const IpAddr& a) const {
 
 std::optional<IpAddr> ParseIp(std::string_view text) {
   // The longest IPv6 literal (with an embedded IPv4 tail) is 45 characters.
-  if (text.empty() || text.size() > 45) return std::nullopt;
-  char buf[48];
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
+  if (text.empty()) return std::nullopt;
   IpAddr a;
   uint8_t v4[4];
-  if (inet_pton(AF_INET, buf, v4) == 1) return IpAddr::FromV4Bytes(v4);
-  if (inet_pton(AF_INET6, buf, a.bytes.data()) == 1) return a;
+  if (InetPton(AF_INET, text, v4) == 1) return IpAddr::FromV4Bytes(v4);
+  if (InetPton(AF_INET6, text, a.bytes.data()) == 1) return a;
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "common/inet_pton.h"
 #include "common/status.h"
 #include "common/str_cat.h"
 #include "common/unique_fd.h"
@@ -54,9 +55,9 @@ bool IsLoopbackOrUnix(std::string_view address) {
   std::string host = HostOf(address);
   if (host == "localhost") return true;
   in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  if (InetPton(AF_INET, host, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
   in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+  if (InetPton(AF_INET6, host, &v6) == 1) {
     if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
     return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
   }

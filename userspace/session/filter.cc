@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/inet_pton.h"
 #include "common/quote.h"
 #include "common/str_cat.h"
 
@@ -46,14 +47,14 @@ absl::StatusOr<IpPrefix> ParseIpOrPrefix(std::string_view text) {
   }
   IpPrefix p;
   in_addr v4{};
-  if (inet_pton(AF_INET, addr_part.c_str(), &v4) == 1) {
+  if (InetPton(AF_INET, addr_part, &v4) == 1) {
     if (len && *len > 32)
       return absl::InvalidArgumentError(StrCat(QuoteUntrusted(text), ": IPv4 prefix longer than 32"));
     p.v4 = true;
     p.addr[10] = p.addr[11] = 0xff;
     std::memcpy(p.addr.data() + 12, &v4, 4);
     p.length = static_cast<uint8_t>(96 + (len ? *len : 32));
-  } else if (inet_pton(AF_INET6, addr_part.c_str(), p.addr.data()) == 1) {
+  } else if (InetPton(AF_INET6, addr_part, p.addr.data()) == 1) {
     if (len && *len > 128)
       return absl::InvalidArgumentError(StrCat(QuoteUntrusted(text), ": IPv6 prefix longer than 128"));
     p.length = static_cast<uint8_t>(len ? *len : 128);

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "common/inet_pton.h"
 #include "common/str_cat.h"
 #include "netmon/sock_logic.h"
 
@@ -60,9 +61,9 @@ bool ParseAddrPort(std::string_view text, Addr* addr, uint16_t* port) {
   if (p > 65535) return false;
   in_addr v4{};
   in6_addr v6{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+  if (InetPton(AF_INET, host, &v4) == 1) {
     *addr = AddrFromV4(v4.s_addr);
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+  } else if (InetPton(AF_INET6, host, &v6) == 1) {
     *addr = AddrFromV6(v6.s6_addr);
   } else {
     return false;

@@ -25,6 +25,8 @@ TEST(Ip, ParsesAndFormatsBothFamilies) {
   for (const char* bad : {"", "10.1.1", "10.1.1.256", "example.com", "2001:db8:::1", "10.1.1.1 ", "fe80::1%eth0"}) {
     EXPECT_FALSE(ParseIp(bad)) << bad;
   }
+  using namespace std::string_literals;
+  EXPECT_FALSE(ParseIp("10.1.1.1\0junk"s)) << "inet_pton must not judge by the prefix before a NUL";
 }
 
 TEST(Ip, EndpointsAsDesignSection43WritesThem) {

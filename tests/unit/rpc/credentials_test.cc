@@ -26,6 +26,13 @@ TEST(Credentials, LoopbackAndUnixAddresses) {
   for (const auto& c : cases) EXPECT_EQ(IsLoopbackOrUnix(c.addr), c.local) << c.addr;
 }
 
+// inet_pton reads a C string: a host with an embedded NUL must not pass for the loopback address before it.
+TEST(Credentials, AHostWithAnEmbeddedNulIsNotLoopback) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(IsLoopbackOrUnix("127.0.0.1\0.example.com:50085"s));
+  EXPECT_FALSE(IsLoopbackOrUnix("[::1\0x]:50085"s));
+}
+
 TEST(Credentials, PlaintextRefusedOffLoopback) {
   SecurityConfig none;
   auto s = MakeServerCredentials(none, "0.0.0.0:50085");

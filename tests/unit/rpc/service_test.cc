@@ -124,6 +124,8 @@ TEST(Service, BadInputTableThenASuccessfulCapture) {
       {"port 65536", Start("po", 10, 0, 65536), grpc::INVALID_ARGUMENT},
       {"source_ip garbage", Start("si", 10, 0, 0, "10.0.0.300"), grpc::INVALID_ARGUMENT},
       {"source_ip hostname", Start("si", 10, 0, 0, "example.com"), grpc::INVALID_ARGUMENT},
+      {"source_ip with an embedded NUL", Start("sn", 10, 0, 0, std::string("10.0.0.1\0/8", 11)),
+       grpc::INVALID_ARGUMENT},
       {"destination_ip garbage", Start("di", 10, 0, 0, "", "::g"), grpc::INVALID_ARGUMENT},
       {"destination_ip bad prefix", Start("di", 10, 0, 0, "", "10.0.0.0/33"), grpc::INVALID_ARGUMENT},
   };
