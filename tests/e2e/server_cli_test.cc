@@ -128,24 +128,38 @@ TEST(ServerCli, IdleMeansNothingAttachedAndSigtermEndsCapturesCleanly) {
   EXPECT_TRUE(left.empty()) << "attached after shutdown: " << left.front();
 }
 
-TEST(ServerCli, StartUpSweepsWhatACrashedRunLeftAttached) {
+// After kill -9 mid-capture, with TC or with XDP ingress (libxdp's dispatcher), the next server's start-up sweep
+// removes every netmon program the crashed one left attached, captures normally, and holds nothing once idle.
+class CrashSweep : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CrashSweep, StartUpSweepsWhatACrashedRunLeftAttached) {
   NETMON_REQUIRE_SERVER();
+  const std::string ingress = GetParam();
   auto topo = testenv::Topology::Create();
   ASSERT_TRUE(topo.ok()) << topo.status();
   std::vector<const testenv::Netns*> nss = {&topo->client(), &topo->server()};
-  // TC filters outlive their process (they are netlink state, not file descriptors).
+  json config = TopologyConfig(*topo);
+  for (auto& i : config["interfaces"]) i["ingress"] = ingress;
+  // TC filters outlive their process (they are netlink state, not file descriptors); XDP programs in a libxdp
+  // dispatcher too (its links are pinned in bpffs): those show as links of a netmon_xdp* program.
   auto in_test_namespaces = [&] {
     std::vector<std::string> out;
     for (const auto& a : NetmonAttachments(nss)) {
       if (a.rfind("net(" + topo->client().name() + ")", 0) == 0 ||
-          a.rfind("net(" + topo->server().name() + ")", 0) == 0) {
+          a.rfind("net(" + topo->server().name() + ")", 0) == 0 || a.find("netmon_xdp") != std::string::npos) {
         out.push_back(a);
       }
     }
     return out;
   };
+  auto xdp_left = [&] {
+    for (const auto& a : in_test_namespaces()) {
+      if (a.find("netmon_xdp") != std::string::npos) return true;
+    }
+    return false;
+  };
   {
-    auto crashed = ServerProcess::Start(TopologyConfig(*topo));
+    auto crashed = ServerProcess::Start(config);
     ASSERT_TRUE(crashed.ok()) << crashed.status();
     ASSERT_TRUE(StartCapture(*(*crashed)->Stub(), CaptureRequest("crash", 600)).ok());
     ASSERT_FALSE(in_test_namespaces().empty());
@@ -153,6 +167,9 @@ TEST(ServerCli, StartUpSweepsWhatACrashedRunLeftAttached) {
     (void)(*crashed)->Stop();  // reaps it
   }
   ASSERT_FALSE(in_test_namespaces().empty()) << "the kill left nothing behind to sweep";
+  if (ingress == "xdp") {
+    ASSERT_TRUE(xdp_left()) << "the kill left no XDP program behind to sweep";
+  }
   {
     // A server sweeps only when it is the only one on the host (another's attachments are not leftovers).
     int fd = open("/run/lock/netmon-server.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -160,7 +177,7 @@ TEST(ServerCli, StartUpSweepsWhatACrashedRunLeftAttached) {
     if (fd >= 0) close(fd);
     if (!alone) GTEST_SKIP() << "another netmon-server runs on this host, so no start-up sweep happens (by design)";
   }
-  auto next = ServerProcess::Start(TopologyConfig(*topo));
+  auto next = ServerProcess::Start(config);
   ASSERT_TRUE(next.ok()) << next.status();
   auto left = in_test_namespaces();
   EXPECT_TRUE(left.empty()) << "leftover not swept: " << left.front();
@@ -173,7 +190,13 @@ TEST(ServerCli, StartUpSweepsWhatACrashedRunLeftAttached) {
   auto r = Results(*stub, "after-crash");
   ASSERT_TRUE(r.status.ok());
   EXPECT_GT(SumData(r.events(), run->client_local, run->server_local, run->client_pid).data_events, 0);
+  // Idle again: the new server holds no program either.
+  EXPECT_TRUE(Eventually([&] { return in_test_namespaces().empty(); }, 10000))
+      << "attached while idle: " << in_test_namespaces().front();
 }
+
+INSTANTIATE_TEST_SUITE_P(Ingress, CrashSweep, ::testing::Values("tc", "xdp"),
+                         [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
 
 TEST(ServerCli, StatusReportsHooksAndHealthServes) {
   NETMON_REQUIRE_SERVER();

@@ -56,8 +56,9 @@ void KeepCreatedClsact(bool keep);
 // Removes the kept (created by us, now filterless) clsact qdiscs. Returns how many.
 int ReleaseKeptClsact();
 
-// Removes every TC filter and XDP program whose BPF program name starts with "netmon_" from the interfaces of
-// the current network namespace: leftovers of a crashed run. Returns how many were removed.
+// Removes every TC filter at netmon's priority and handle whose BPF program name starts with "netmon_" from the
+// interfaces of the current network namespace: leftovers of a crashed run (XDP: SweepStaleXdp). Returns how many
+// were removed.
 int SweepStaleTcFilters();
 
 }  // namespace netmon::bpf

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "bpf/tc_attachment.h"
+#include "bpf/xdp_attachment.h"
 #include "common/log.h"
 #include "common/netns.h"
 #include "common/status.h"
@@ -86,7 +87,8 @@ absl::Status InstanceLock::Share() {
 SweepReport SweepStale(const std::string& cgroup_root, const std::string& bpffs,
                        const std::vector<std::string>& netns_paths) {
   SweepReport r;
-  r.tc_xdp = bpf::SweepStaleTcFilters();
+  // XDP too: libxdp's pinned dispatcher links keep a crashed run's netmon_* programs attached.
+  r.tc_xdp = bpf::SweepStaleTcFilters() + bpf::SweepStaleXdp();
   for (const std::string& path : netns_paths) {
     auto fd = OpenNetns(path);
     if (!fd.ok()) {
@@ -98,7 +100,7 @@ SweepReport SweepStale(const std::string& cgroup_root, const std::string& bpffs,
       NETMON_LOG(kWarn, "sweep", "cannot enter ", path, ": ", guard.status().message());
       continue;
     }
-    r.tc_xdp += bpf::SweepStaleTcFilters();
+    r.tc_xdp += bpf::SweepStaleTcFilters() + bpf::SweepStaleXdp();
   }
   if (!cgroup_root.empty()) r.cgroup = SweepCgroup(cgroup_root);
   if (!bpffs.empty()) r.pins = SweepPins(bpffs);
