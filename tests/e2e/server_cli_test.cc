@@ -14,6 +14,7 @@
 
 #include "e2e_env.h"
 #include "rpc/credentials.h"
+#include "server/stale_sweep.h"
 
 namespace netmon::e2e {
 namespace {
@@ -172,7 +173,7 @@ TEST_P(CrashSweep, StartUpSweepsWhatACrashedRunLeftAttached) {
   }
   {
     // A server sweeps only when it is the only one on the host (another's attachments are not leftovers).
-    int fd = open("/run/lock/netmon-server.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(server::kInstanceLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     bool alone = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
     if (fd >= 0) close(fd);
     if (!alone) GTEST_SKIP() << "another netmon-server runs on this host, so no start-up sweep happens (by design)";

@@ -4,6 +4,8 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include "common/log.h"
 #include "common/netns.h"
 #include "common/status.h"
+#include "common/str_cat.h"
 
 namespace netmon::server {
 namespace {
@@ -66,9 +69,21 @@ int SweepPins(const std::string& bpffs) {
 }  // namespace
 
 absl::StatusOr<InstanceLock> InstanceLock::Acquire(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return ErrnoError("create lock directory", dir, errno);
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0) return ErrnoError("inspect lock directory", dir, errno);
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is not a directory (a symlink?)"));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is writable by group or others (mode ",
+                                                std::oct, (st.st_mode & 07777), "): anyone could take the lock"));
+  }
+  if (st.st_uid != 0 && st.st_uid != geteuid()) {
+    return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is owned by uid ", st.st_uid));
+  }
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return ErrnoError("open lock file", path, errno);
   if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return InstanceLock(std::move(fd), true);
   if (errno != EWOULDBLOCK) return ErrnoError("lock", path, errno);

@@ -14,11 +14,16 @@
 
 namespace netmon::server {
 
-// A flock on /run/lock/netmon-server.lock (or `path`) for the lifetime of the object: exclusive if no other server
-// runs (then sole() is true and the caller may sweep, then Share()), shared otherwise.
+inline constexpr const char* kInstanceLockPath = "/run/netmon/netmon-server.lock";
+
+// A flock on kInstanceLockPath (or `path`) for the lifetime of the object: exclusive if no other server runs (then
+// sole() is true and the caller may sweep, then Share()), shared otherwise. The lock decides whether a root
+// process removes programs from every interface, so it lives in a directory only its owner may write: the
+// directory is created 0750 if missing, and refused if it is a symlink, writable by group or others, or owned by
+// anyone but root or the caller; the lock file is opened with O_NOFOLLOW.
 class InstanceLock {
  public:
-  static absl::StatusOr<InstanceLock> Acquire(const std::string& path = "/run/lock/netmon-server.lock");
+  static absl::StatusOr<InstanceLock> Acquire(const std::string& path = kInstanceLockPath);
   bool sole() const { return sole_; }
   // Exclusive -> shared, once the sweep is done, so later servers start (without sweeping).
   absl::Status Share();
