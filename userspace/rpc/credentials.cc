@@ -5,9 +5,11 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -28,6 +30,19 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view w
   buf << in.rdbuf();
   if (buf.str().empty()) return absl::InvalidArgumentError(StrCat(what, " ", path, ": file is empty"));
   return buf.str();
+}
+
+// The mTLS identity's private key must be the owner's alone: anyone else who can read it can be this server (or
+// client) to its peers. The file as opened, so a symlink (as secret managers lay keys out) is judged by its target.
+absl::Status CheckKeyIsPrivate(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return ErrnoError(StrCat("inspect ", what), path, errno);
+  if ((st.st_mode & 0077) == 0) return absl::OkStatus();
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return absl::FailedPreconditionError(StrCat(what, " ", path, " is accessible to group or others (mode ", mode,
+                                              "): an mTLS private key must be readable by its owner only (chmod 600 ",
+                                              path, ")"));
 }
 
 // The host part of "host:port", "[v6]:port", or a bare host.
@@ -68,6 +83,7 @@ absl::StatusOr<TlsMaterial> LoadTlsMaterial(const SecurityConfig& config) {
   TlsMaterial m;
   NETMON_ASSIGN_OR_RETURN(m.cert_chain, ReadFile(config.tls.cert_file, "tls.cert_file"));
   NETMON_ASSIGN_OR_RETURN(m.private_key, ReadFile(config.tls.key_file, "tls.key_file"));
+  NETMON_RETURN_IF_ERROR(CheckKeyIsPrivate(config.tls.key_file, "tls.key_file"));
   NETMON_ASSIGN_OR_RETURN(m.ca, ReadFile(config.tls.ca_file, "tls.ca_file"));
   NETMON_ASSIGN_OR_RETURN(m.client_ca, ReadFile(config.tls.client_ca_file, "tls.client_ca_file"));
   return m;

@@ -3,6 +3,10 @@
 #include "rpc/credentials.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
 
 #include "rpc_test_env.h"
 
@@ -54,6 +58,28 @@ TEST(Credentials, MissingFilesAreNamed) {
   auto s = MakeServerCredentials(c, "0.0.0.0:1");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("/nonexistent/server.pem"), std::string::npos) << s.status();
+}
+
+// A private key others can read is refused, naming the file and the fix; the same key at 0600 loads.
+TEST(Credentials, AKeyReadableByOthersIsRefused) {
+  SecurityConfig c = testing::Mtls("server");
+  char dir[] = "/tmp/netmon-key-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string key = std::string(dir) + "/server-key.pem";
+  std::filesystem::copy_file(c.tls.key_file, key);
+  c.tls.key_file = key;
+  for (mode_t mode : {0640, 0604, 0660}) {
+    ASSERT_EQ(chmod(key.c_str(), mode), 0);
+    auto m = LoadTlsMaterial(c);
+    ASSERT_FALSE(m.ok()) << std::oct << mode;
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition) << m.status();
+    EXPECT_NE(m.status().message().find(key), std::string::npos) << m.status();
+    EXPECT_NE(m.status().message().find("chmod 600"), std::string::npos) << m.status();
+    EXPECT_FALSE(MakeServerCredentials(c, "0.0.0.0:1").ok());
+  }
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  EXPECT_TRUE(LoadTlsMaterial(c).ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Credentials, MtlsMaterialLoads) {
