@@ -77,15 +77,15 @@ static __always_inline int netmon_inet_l4(__u32 family, __u32 proto)
  * filter may. */
 static __always_inline int netmon_filter_pass_tgid(__u32 tgid)
 {
-	__u32 zero = 0;
-	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &zero);
+	__u32 base = 0;
+	struct netmon_filter_state *st = netmon_filter_bank(&base);
 	if (!st)
 		return 0;
 	__u32 n = st->count;
 	for (__u32 i = 0; i < NETMON_MAX_FILTERS; i++) {
 		if (i >= n)
 			break;
-		__u32 k = i;
+		__u32 k = base + i;
 		struct netmon_filter *f = bpf_map_lookup_elem(&netmon_filters, &k);
 		if (f && (!(f->flags & NETMON_FILTER_PID) || f->tgid == tgid))
 			return 1;

@@ -2,6 +2,9 @@
 #include "bpf/shared_maps.h"
 
 #include <bpf/bpf.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -37,7 +40,7 @@ absl::StatusOr<SharedMaps> SharedMaps::Create(const SharedMapSizes& sizes) {
   NETMON_ASSIGN_OR_RETURN(m.counters_, CreateMap(BPF_MAP_TYPE_PERCPU_ARRAY, NETMON_MAP_COUNTERS, sizeof(uint32_t),
                                                  sizeof(uint64_t), NETMON_CTR_MAX));
   NETMON_ASSIGN_OR_RETURN(m.filters_, CreateMap(BPF_MAP_TYPE_ARRAY, NETMON_MAP_FILTERS, sizeof(uint32_t),
-                                                sizeof(netmon_filter), NETMON_MAX_FILTERS));
+                                                sizeof(netmon_filter), NETMON_FILTER_BANKS * NETMON_MAX_FILTERS));
   NETMON_ASSIGN_OR_RETURN(m.filter_state_, CreateMap(BPF_MAP_TYPE_ARRAY, NETMON_MAP_FILTER_STATE, sizeof(uint32_t),
                                                      sizeof(netmon_filter_state), NETMON_FILTER_ST_ENTRIES));
   return m;
@@ -52,32 +55,42 @@ absl::Status SharedMaps::ReuseIn(struct bpf_object* obj) const {
   return absl::OkStatus();
 }
 
-absl::Status SharedMaps::SetFilters(const std::vector<netmon_filter>& filters) const {
+absl::Status SharedMaps::SetFilters(const std::vector<netmon_filter>& filters,
+                                    const std::function<void()>& before_publish) const {
   if (filters.size() > NETMON_MAX_FILTERS) {
     return absl::ResourceExhaustedError("more live filters than the kernel filter holds (" +
                                         std::to_string(NETMON_MAX_FILTERS) + ")");
   }
-  // Shrink the count first so the kernel never reads an entry while it is being rewritten, then write entries,
-  // then publish the new count. Each write takes a new generation: flows cached a verdict under the old filters.
-  uint32_t zero = NETMON_FILTER_ST_SESSIONS;
+  // The bank not in use takes the new set and its header; then the published entry names it. Programs read the
+  // generation once and then only that bank, so a packet sees the old set or the new one, never a half-written
+  // or empty one, and every flow's cached verdict goes stale with the generation.
   netmon_filter_state st{};
-  st.generation = ++filter_generation_;
-  if (int err = bpf_map_update_elem(filter_state_.get(), &zero, &st, BPF_ANY); err != 0) {
-    return ErrnoError("update map", NETMON_MAP_FILTER_STATE, err);
-  }
-  for (uint32_t i = 0; i < filters.size(); ++i) {
-    if (int err = bpf_map_update_elem(filters_.get(), &i, &filters[i], BPF_ANY); err != 0) {
-      return ErrnoError("update map", NETMON_MAP_FILTERS, err);
-    }
-  }
   st.count = static_cast<uint32_t>(filters.size());
-  st.generation = ++filter_generation_;
+  st.generation = filter_generation_ + 1;
   for (const netmon_filter& f : filters) {
     if (f.flags & NETMON_FILTER_PID) st.flags |= NETMON_FSTATE_PID;
   }
-  if (int err = bpf_map_update_elem(filter_state_.get(), &zero, &st, BPF_ANY); err != 0) {
+  const uint32_t bank = st.generation & 1;
+  for (uint32_t i = 0; i < filters.size(); ++i) {
+    uint32_t k = bank * NETMON_MAX_FILTERS + i;
+    if (int err = bpf_map_update_elem(filters_.get(), &k, &filters[i], BPF_ANY); err != 0) {
+      return ErrnoError("update map", NETMON_MAP_FILTERS, err);
+    }
+  }
+  uint32_t k = NETMON_FILTER_ST_BANK0 + bank;
+  if (int err = bpf_map_update_elem(filter_state_.get(), &k, &st, BPF_ANY); err != 0) {
     return ErrnoError("update map", NETMON_MAP_FILTER_STATE, err);
   }
+  if (before_publish) before_publish();
+  k = NETMON_FILTER_ST_SESSIONS;
+  if (int err = bpf_map_update_elem(filter_state_.get(), &k, &st, BPF_ANY); err != 0) {
+    return ErrnoError("update map", NETMON_MAP_FILTER_STATE, err);
+  }
+  filter_generation_ = st.generation;
+  // A program that read the previous generation may still be reading the old bank, which the next call writes.
+  // Every BPF program runs inside an RCU read-side section, and MEMBARRIER_CMD_GLOBAL returns after an RCU grace
+  // period (synchronize_rcu). Where the kernel refuses it (nohz_full), a pause far longer than any program run.
+  if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) usleep(20'000);
   return absl::OkStatus();
 }
 

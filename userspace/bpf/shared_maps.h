@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -30,8 +31,12 @@ class SharedMaps {
   // Points every shared map that `obj` declares at our maps. Call between open and load.
   absl::Status ReuseIn(struct bpf_object* obj) const;
 
-  // Replaces the kernel filter set (the union of live sessions' filters). At most NETMON_MAX_FILTERS.
-  absl::Status SetFilters(const std::vector<netmon_filter>& filters) const;
+  // Replaces the kernel filter set (the union of live sessions' filters). At most NETMON_MAX_FILTERS. Atomic for
+  // every reader: the new set goes into the bank not in use and one published generation switches to it
+  // (abi.h, netmon_filter_st); returns once no program can still be reading the old bank. `before_publish`, if
+  // set, runs after the new bank is written and before it is published (a seam for tests).
+  absl::Status SetFilters(const std::vector<netmon_filter>& filters,
+                          const std::function<void()>& before_publish = {}) const;
   // Sums the per-CPU counters.
   absl::StatusOr<Counters> ReadCounters() const;
 

@@ -175,19 +175,29 @@ struct netmon_filter {
 }; /* 48 bytes */
 
 /*
- * Values of netmon_filter_st (ARRAY, two entries). [NETMON_FILTER_ST_SESSIONS] is written by userspace only:
- * the filters in use and a generation it bumps at every change. [NETMON_FILTER_ST_OWNERS] is written by BPF
- * only: its generation is bumped (atomically) whenever a socket's owner changes to another process, which may
- * change a flow's verdict under a PID filter. Either generation moving makes cached flow verdicts stale.
+ * Values of netmon_filter_st (ARRAY, four entries). [NETMON_FILTER_ST_SESSIONS] is written by userspace only:
+ * the filter set in use (count, flags) and a generation it bumps at every change. [NETMON_FILTER_ST_OWNERS]
+ * is written by BPF only: its generation is bumped (atomically) whenever a socket's owner changes to another
+ * process, which may change a flow's verdict under a PID filter. Either generation moving makes cached flow
+ * verdicts stale.
+ *
+ * The filters are double-buffered, so a change is atomic for every other live capture: netmon_filters holds
+ * NETMON_FILTER_BANKS banks of NETMON_MAX_FILTERS entries, and the bank in use is [SESSIONS].generation & 1,
+ * with its own header (count, generation, flags) at [NETMON_FILTER_ST_BANK0 + bank]. Userspace writes the
+ * other bank and its header, then publishes [SESSIONS] (one 4-byte generation decides the bank), then waits
+ * an RCU grace period before it may write that old bank again (userspace/bpf/shared_maps.cc). A reader takes
+ * the generation once and reads the bank it names, which nobody writes while it can be read.
  */
 #define NETMON_FILTER_ST_SESSIONS 0
 #define NETMON_FILTER_ST_OWNERS 1
-#define NETMON_FILTER_ST_ENTRIES 2
+#define NETMON_FILTER_ST_BANK0 2
+#define NETMON_FILTER_ST_ENTRIES 4
+#define NETMON_FILTER_BANKS 2
 
 struct netmon_filter_state {
-	__u32 count;	  /* entries of netmon_filters in use; 0 = count nothing ([SESSIONS] only) */
+	__u32 count;	  /* entries of the bank in use; 0 = count nothing ([SESSIONS] and bank headers) */
 	__u32 generation; /* starts at 1; cached verdicts carry the one they were decided under */
-	__u32 flags;	  /* enum netmon_filter_state_flags ([SESSIONS] only) */
+	__u32 flags;	  /* enum netmon_filter_state_flags ([SESSIONS] and bank headers) */
 	__u32 pad;
 };
 

@@ -40,11 +40,12 @@ struct {
 	__type(value, __u64);
 } netmon_counters SEC(".maps");
 
-/* The union of live sessions' filters (entries [0, netmon_filter_st[0].count) are in use). Written by
- * userspace when sessions start and end. */
+/* The union of live sessions' filters, double-buffered (abi.h, netmon_filter_st): bank b is entries
+ * [b * NETMON_MAX_FILTERS, (b + 1) * NETMON_MAX_FILTERS). Written by userspace when sessions start and end.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NETMON_MAX_FILTERS);
+	__uint(max_entries, NETMON_FILTER_BANKS *NETMON_MAX_FILTERS);
 	__type(key, __u32);
 	__type(value, struct netmon_filter);
 } netmon_filters SEC(".maps");
@@ -55,6 +56,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct netmon_filter_state);
 } netmon_filter_st SEC(".maps");
+
+/* The filter set in use: its bank's header (count, flags), and in *base the bank's first entry in
+ * netmon_filters. The published generation is read once, so count, flags and entries all come from one set.
+ */
+static __always_inline struct netmon_filter_state *netmon_filter_bank(__u32 *base)
+{
+	__u32 k = NETMON_FILTER_ST_SESSIONS;
+	struct netmon_filter_state *pub = bpf_map_lookup_elem(&netmon_filter_st, &k);
+	if (!pub)
+		return 0;
+	__u32 bank = pub->generation & 1;
+	*base = bank * NETMON_MAX_FILTERS;
+	k = NETMON_FILTER_ST_BANK0 + bank;
+	return bpf_map_lookup_elem(&netmon_filter_st, &k);
+}
 
 /* A socket's owner changed to another process: cached flow verdicts may be wrong now (abi.h). */
 static __always_inline void netmon_owner_changed(void)
@@ -86,15 +102,15 @@ __noinline int netmon_filter_one(const struct netmon_filter *f, const struct net
 /* Does a flow/socket match any live session? An empty filter set keeps nothing. */
 static __always_inline int netmon_filter_pass(const struct netmon_tuple *t, __u32 tgid)
 {
-	__u32 zero = 0;
-	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &zero);
+	__u32 base = 0;
+	struct netmon_filter_state *st = netmon_filter_bank(&base);
 	if (!st)
 		return 0;
 	__u32 n = st->count;
 	for (__u32 i = 0; i < NETMON_MAX_FILTERS; i++) {
 		if (i >= n)
 			break;
-		__u32 k = i;
+		__u32 k = base + i;
 		struct netmon_filter *f = bpf_map_lookup_elem(&netmon_filters, &k);
 		if (netmon_filter_one(f, t, tgid))
 			return 1;

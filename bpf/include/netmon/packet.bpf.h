@@ -375,8 +375,12 @@ static __always_inline void netmon_account(NETMON_PKT_CTX *ctx, const struct net
 		struct netmon_owner *owner = cookie ? bpf_map_lookup_elem(&netmon_owners, &cookie) : 0;
 		int pass = netmon_pkt_filter_pass(&t, owner ? owner->tgid : NETMON_TGID_UNKNOWN);
 		/* A verdict that rests on an owner not known yet is not kept: the owner may come (accept()).
-		 */
-		if (owner || !(sessions->flags & NETMON_FSTATE_PID))
+		 * The flags come from the bank header of the generation read above (the published entry's
+		 * flags could already be the next set's). If the set changed since, the verdict is cached
+		 * under the older generation and decided again at the next packet. */
+		__u32 base = 0;
+		struct netmon_filter_state *bank = netmon_filter_bank(&base);
+		if (owner || (bank && !(bank->flags & NETMON_FSTATE_PID)))
 			v.verdict = pass ? NETMON_VERDICT_COUNT : NETMON_VERDICT_DROP;
 		if (!pass) {
 			netmon_count(NETMON_CTR_PACKETS_FILTERED, 1);

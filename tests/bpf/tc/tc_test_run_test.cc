@@ -196,6 +196,38 @@ TEST_F(TcTestRun, PortFilterKeepsOnlyMatchingFlows) {
   EXPECT_EQ(resp.dns.size(), 1u);
 }
 
+// A filter change is atomic for the captures that keep running: while the new set is being written, packets are
+// still judged by the old one (never by an empty or half-written set), and from the publish on by the new one.
+TEST_F(TcTestRun, FilterChangesAreAtomicForOtherCaptures) {
+  netmon_filter dns{};
+  dns.flags = NETMON_FILTER_PORT;
+  dns.port = 53;
+  netmon_filter web{};
+  web.flags = NETMON_FILTER_PORT;
+  web.port = 80;
+  h_->SetFilters({dns});
+  const int prog = h_->layer().prog_fd_tc_egress();
+  ASSERT_EQ(h_->Run(prog, fixtures::kDnsQueryA).flows.size(), 1u);
+  for (int round = 0; round < 3; ++round) {  // both banks, and back
+    SCOPED_TRACE(round);
+    bool ran = false;
+    auto st = h_->shared().SetFilters({web, dns}, [&] {
+      ran = true;
+      Observed mid_dns = h_->Run(prog, fixtures::kDnsQueryA);
+      EXPECT_EQ(mid_dns.flows.size(), 1u) << "the old set still counts DNS while the new one is written";
+      EXPECT_EQ(mid_dns.counters[NETMON_CTR_PACKETS_FILTERED], 0u);
+      Observed mid_web = h_->Run(prog, fixtures::kV4TcpSyn);
+      EXPECT_TRUE(mid_web.flows.empty()) << "the new set is not in force before it is published";
+    });
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_TRUE(ran);
+    EXPECT_EQ(h_->Run(prog, fixtures::kV4TcpSyn).flows.size(), 1u) << "published: port 80 counts now";
+    EXPECT_EQ(h_->Run(prog, fixtures::kDnsQueryA).flows.size(), 1u);
+    ASSERT_TRUE(h_->shared().SetFilters({dns}).ok());
+    EXPECT_TRUE(h_->Run(prog, fixtures::kV4TcpSyn).flows.empty());
+  }
+}
+
 TEST_F(TcTestRun, AddressFilterMatchesEitherSide) {
   netmon_filter f{};
   f.flags = NETMON_FILTER_DST;
