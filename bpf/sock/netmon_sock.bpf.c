@@ -43,13 +43,6 @@ struct {
 	__type(value, struct netmon_sk_local);
 } netmon_sk_local SEC(".maps");
 
-static __always_inline __u32 netmon_owner_gen(void)
-{
-	__u32 k = NETMON_FILTER_ST_OWNERS;
-	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &k);
-	return st ? st->generation : 0;
-}
-
 /* One send or receive of a settled socket: counted, and 1 returned; 0 = take the full path. */
 static __always_inline int netmon_io_fast_hit(struct netmon_sk_local *l, int bytes, int is_send)
 {
@@ -157,7 +150,7 @@ static __always_inline int netmon_sk_release_x(struct bpf_sock *ctx, int with_lo
 		a.latency_ns = o && o->seen_ns ? now - o->seen_ns : 0;
 		a.bytes_sent = s->udp_bytes_sent;
 		a.bytes_received = s->udp_bytes_received;
-		if (with_local) {
+		if (with_local && netmon_io_fast) {
 			struct netmon_sk_local *l = bpf_sk_storage_get(&netmon_sk_local, ctx, 0, 0);
 			if (l) {
 				a.bytes_sent += l->udp_bytes_sent;
@@ -237,8 +230,7 @@ static __always_inline int netmon_udp_msg(struct bpf_sock_addr *ctx, __u8 source
 	if (!s)
 		return 1;
 	if (s->flags & NETMON_SKS_TUPLE) {
-		if (netmon_io_fast && captured != NETMON_CAPTURE_FAILED &&
-		    ctx->protocol == NETMON_IPPROTO_UDP)
+		if (netmon_io_fast && captured != NETMON_CAPTURE_FAILED && proto == NETMON_IPPROTO_UDP)
 			netmon_io_settle(
 				bpf_sk_storage_get(&netmon_sk_local, sk, 0, BPF_SK_STORAGE_GET_F_CREATE));
 		return 1;

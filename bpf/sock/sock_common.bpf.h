@@ -167,8 +167,8 @@ enum netmon_capture_result {
 /*
  * Process context: make the current process the socket's owner unless it already is. A different process
  * doing I/O on a socket (fork after accept, fd passing) takes it over: that process is the one responsible
- * for the traffic from now on. `notask` (compile-time): the caller
- * may not read the task (see netmon_owner_from_current_notask). Returns an enum netmon_capture_result.
+ * for the traffic from now on. `notask` (compile-time): the caller may not read the task (see
+ * netmon_owner_from_current_notask). Returns an enum netmon_capture_result.
  */
 static __always_inline int netmon_capture(__u64 cookie, __u32 netns, __u8 source, __u8 role, __u8 family,
 					  __u8 proto, int notask)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -77,8 +78,10 @@ absl::StatusOr<InstanceLock> InstanceLock::Acquire(const std::string& path) {
     return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is not a directory (a symlink?)"));
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is writable by group or others (mode ",
-                                                std::oct, (st.st_mode & 07777), "): anyone could take the lock"));
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is writable by group or others (mode ", mode,
+                                                "): anyone could take the lock"));
   }
   if (st.st_uid != 0 && st.st_uid != geteuid()) {
     return absl::FailedPreconditionError(StrCat("lock directory ", dir, " is owned by uid ", st.st_uid));
@@ -103,7 +106,8 @@ SweepReport SweepStale(const std::string& cgroup_root, const std::string& bpffs,
                        const std::vector<std::string>& netns_paths) {
   SweepReport r;
   // XDP too: libxdp's pinned dispatcher links keep a crashed run's netmon_* programs attached.
-  r.tc_xdp = bpf::SweepStaleTcFilters() + bpf::SweepStaleXdp();
+  auto sweep_interfaces = [] { return bpf::SweepStaleTcFilters() + bpf::SweepStaleXdp(); };
+  r.tc_xdp = sweep_interfaces();
   for (const std::string& path : netns_paths) {
     auto fd = OpenNetns(path);
     if (!fd.ok()) {
@@ -115,7 +119,7 @@ SweepReport SweepStale(const std::string& cgroup_root, const std::string& bpffs,
       NETMON_LOG(kWarn, "sweep", "cannot enter ", path, ": ", guard.status().message());
       continue;
     }
-    r.tc_xdp += bpf::SweepStaleTcFilters() + bpf::SweepStaleXdp();
+    r.tc_xdp += sweep_interfaces();
   }
   if (!cgroup_root.empty()) r.cgroup = SweepCgroup(cgroup_root);
   if (!bpffs.empty()) r.pins = SweepPins(bpffs);

@@ -72,6 +72,14 @@ static __always_inline struct netmon_filter_state *netmon_filter_bank(__u32 *bas
 	return bpf_map_lookup_elem(&netmon_filter_st, &k);
 }
 
+/* The owner generation (abi.h): moves whenever a socket passes to another process. */
+static __always_inline __u32 netmon_owner_gen(void)
+{
+	__u32 k = NETMON_FILTER_ST_OWNERS;
+	struct netmon_filter_state *st = bpf_map_lookup_elem(&netmon_filter_st, &k);
+	return st ? st->generation : 0;
+}
+
 /* A socket's owner changed to another process: cached flow verdicts may be wrong now (abi.h). */
 static __always_inline void netmon_owner_changed(void)
 {

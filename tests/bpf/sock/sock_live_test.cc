@@ -428,19 +428,18 @@ TEST_F(SockLive, UdpTotalsStayExactOverManyDatagrams) {
     Expect(srv, "done");
     EXPECT_EQ(cli.Wait(kWaitMs).value_or(-1), 0);
     EXPECT_EQ(srv.Wait(kWaitMs).value_or(-1), 0);
-    auto cclose = log_->WaitFor(
-        [&](const netmon_sock_event& e) {
-          return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(cli.pid());
-        },
-        kWaitMs);
+    auto close_of = [&](const Process& p) {
+      return log_->WaitFor(
+          [&](const netmon_sock_event& e) {
+            return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(p.pid());
+          },
+          kWaitMs);
+    };
+    auto cclose = close_of(cli);
     ASSERT_TRUE(cclose);
     EXPECT_EQ(cclose->bytes_sent, 13u * kCount) << Describe(*cclose);
     EXPECT_EQ(cclose->bytes_received, 5u * kCount) << Describe(*cclose);
-    auto sclose = log_->WaitFor(
-        [&](const netmon_sock_event& e) {
-          return e.type == NETMON_SOCK_CLOSE && e.owner.tgid == static_cast<uint32_t>(srv.pid());
-        },
-        kWaitMs);
+    auto sclose = close_of(srv);
     ASSERT_TRUE(sclose);
     EXPECT_EQ(sclose->bytes_sent, 5u * kCount) << Describe(*sclose);
     EXPECT_EQ(sclose->bytes_received, 13u * kCount) << Describe(*sclose);
